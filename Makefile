@@ -1,0 +1,28 @@
+# The README's two commands: `make book` and `make test`. Both create and reuse
+# .venv; the install step reruns only when pyproject.toml changes.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: book test runs bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[test]"
+	touch $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/python -m lstm_xor runs
+	$(BIN)/jupyter-book build book -W --keep-going
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python -m lstm_xor bench
+
+clean:
+	rm -rf book/_build

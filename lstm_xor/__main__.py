@@ -1,0 +1,5 @@
+import sys
+
+from lstm_xor.cli import main
+
+sys.exit(main())

@@ -1,0 +1,99 @@
+"""Optimisers written by hand, over one flat parameter vector and its gradient.
+
+Working on flat buffers keeps each update to a handful of vectorised calls and
+makes the optimiser state one array per moment, easy to checkpoint and to keep
+identical on every rank.
+"""
+
+import numpy as np
+
+OPTIMIZERS = ("adam", "sgd")
+
+
+class Adam:
+    """Kingma & Ba (2015), bias-corrected; defaults are the paper's."""
+
+    def __init__(self, size, dtype, beta1=0.9, beta2=0.999, eps=1e-8):
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.t = 0
+        self.m = np.zeros(size, dtype)
+        self.v = np.zeros(size, dtype)
+
+    def step(self, params, grad, lr):
+        """params -= lr * m_hat / (sqrt(v_hat) + eps), in place."""
+        self.t += 1
+        self.m *= self.beta1
+        self.m += (1.0 - self.beta1) * grad
+        self.v *= self.beta2
+        self.v += (1.0 - self.beta2) * grad * grad
+        step = lr * np.sqrt(1.0 - self.beta2 ** self.t) / (1.0 - self.beta1 ** self.t)
+        params -= step * self.m / (np.sqrt(self.v) + self.eps * np.sqrt(1.0 - self.beta2 ** self.t))
+
+    def state(self):
+        return {"t": self.t, "m": self.m, "v": self.v}
+
+    def load_state(self, state):
+        self.t = int(state["t"])
+        self.m[...] = state["m"]
+        self.v[...] = state["v"]
+
+
+class SGD:
+    """Plain or heavy-ball momentum: v = mu v + g; params -= lr v."""
+
+    def __init__(self, size, dtype, momentum=0.0):
+        self.momentum = momentum
+        self.t = 0
+        self.velocity = np.zeros(size, dtype)
+
+    def step(self, params, grad, lr):
+        self.t += 1
+        if self.momentum:
+            self.velocity *= self.momentum
+            self.velocity += grad
+            params -= lr * self.velocity
+        else:
+            params -= lr * grad
+
+    def state(self):
+        return {"t": self.t, "velocity": self.velocity}
+
+    def load_state(self, state):
+        self.t = int(state["t"])
+        self.velocity[...] = state["velocity"]
+
+
+def make_optimizer(name, size, dtype, momentum=0.0):
+    if name == "adam":
+        return Adam(size, dtype)
+    if name == "sgd":
+        return SGD(size, dtype, momentum)
+    raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {name!r}")
+
+
+def clip_global_norm(grad, max_norm):
+    """Scale grad in place so that its L2 norm is at most max_norm; returns the norm before."""
+    norm = float(np.sqrt(np.dot(grad, grad, out=None)))
+    if max_norm > 0 and norm > max_norm:
+        grad *= max_norm / norm
+    return norm
+
+
+def parse_schedule(text):
+    """'0:0.00035,20:0.00004' -> [(0, 0.00035), (20, 4e-05)], validated."""
+    pieces = []
+    try:
+        for part in str(text).split(","):
+            epoch, lr = part.split(":")
+            pieces.append((int(epoch), float(lr)))
+    except ValueError:
+        raise ValueError(f"lr_schedule must look like '0:0.00035,20:0.00004' (epoch:lr, ...), got {text!r}") from None
+    epochs = [e for e, _ in pieces]
+    if epochs[0] != 0 or epochs != sorted(set(epochs)) or any(lr <= 0 or not np.isfinite(lr) for _, lr in pieces):
+        raise ValueError(f"lr_schedule must start at epoch 0, have increasing epochs and positive rates, got {text!r}")
+    return pieces
+
+
+def lr_at(schedule, epoch):
+    """The rate of the last piece that starts at or before epoch."""
+    return [lr for start, lr in schedule if start <= epoch][-1]

@@ -1,0 +1,63 @@
+"""Run records (JSON) and checkpoints (npz), both written atomically: a crash
+leaves the previous file or none, never half of one."""
+
+import json
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+
+CHECKPOINT_FORMAT = 1
+
+
+def atomic_write(path, write):
+    """Call write(file_object) on a temporary file beside path, then rename it."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.basename(path))
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_record(path, record):
+    atomic_write(path, lambda f: f.write((json.dumps(record, indent=1) + "\n").encode()))
+
+
+def read_record(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def checkpoint_path(directory):
+    return os.path.join(directory, "checkpoint.npz")
+
+
+def save_checkpoint(directory, params, optimizer_state, meta):
+    """params and optimizer arrays, plus meta (config, epoch, history) as JSON."""
+    arrays = {"params": params, "meta": np.array(json.dumps(dict(meta, format=CHECKPOINT_FORMAT)))}
+    arrays.update({f"opt_{k}": np.asarray(v) for k, v in optimizer_state.items()})
+    atomic_write(checkpoint_path(directory), lambda f: np.savez(f, **arrays))
+
+
+def load_checkpoint(directory):
+    """(params, optimizer_state, meta); ValueError if the file is not a sound checkpoint."""
+    path = checkpoint_path(directory)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            params = z["params"]
+            state = {k[4:]: z[k] for k in z.files if k.startswith("opt_")}
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError, EOFError) as e:
+        raise ValueError(f"checkpoint {path} is corrupt or not an lstm_xor checkpoint ({e})") from None
+    if meta.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"checkpoint {path} has format {meta.get('format')!r}, expected {CHECKPOINT_FORMAT}")
+    return params, state, meta
