@@ -49,6 +49,7 @@ class RunConfig:
     metrics_path: str = "run.json"  # where the run record (JSON) goes
     checkpoint_dir: str = ""  # checkpoint after every epoch here; empty for none
     resume: bool = False  # continue from the checkpoint in checkpoint_dir
+    keep_epochs: str = ""  # also keep checkpoint-<epoch>.npz after these epochs, e.g. '20,46' (runs sharing a prefix)
 
     def __post_init__(self):
         self.validate()
@@ -86,13 +87,10 @@ class RunConfig:
                 _bad(name, getattr(self, name), "a number >= 0")
         if self.momentum >= 1:
             _bad("momentum", self.momentum, "a number in [0, 1)")
-        if self.eval_lengths:
-            try:
-                lengths = [int(s) for s in self.eval_lengths.split(",")]
-            except ValueError:
-                lengths = [0]
-            if min(lengths) < 1:
-                _bad("eval_lengths", self.eval_lengths, "comma-separated positive lengths, e.g. '100,200,500'")
+        for name in ("eval_lengths", "keep_epochs"):
+            text = getattr(self, name)
+            if text and not all(part.strip().isdigit() and int(part) > 0 for part in text.split(",")):
+                _bad(name, text, "comma-separated positive integers, e.g. '100,200,500'")
         n_train = self.n_samples - math.ceil(self.n_samples * self.test_fraction)
         if n_train < 1:
             _bad("n_samples", self.n_samples, "enough strings to leave a training set")

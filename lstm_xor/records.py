@@ -41,16 +41,21 @@ def checkpoint_path(directory):
     return os.path.join(directory, "checkpoint.npz")
 
 
-def save_checkpoint(directory, params, optimizer_state, meta):
-    """params and optimizer arrays, plus meta (config, epoch, history) as JSON."""
+def save_checkpoint(directory, params, optimizer_state, meta, keep_as=None):
+    """params and optimizer arrays, plus meta (config, epoch, history) as JSON.
+
+    ``keep_as`` also keeps a copy under that name (the latest is always checkpoint.npz).
+    """
     arrays = {"params": params, "meta": np.array(json.dumps(dict(meta, format=CHECKPOINT_FORMAT)))}
     arrays.update({f"opt_{k}": np.asarray(v) for k, v in optimizer_state.items()})
     atomic_write(checkpoint_path(directory), lambda f: np.savez(f, **arrays))
+    if keep_as:
+        atomic_write(os.path.join(directory, keep_as), lambda f: np.savez(f, **arrays))
 
 
-def load_checkpoint(directory):
+def load_checkpoint(directory, name="checkpoint.npz"):
     """(params, optimizer_state, meta); ValueError if the file is not a sound checkpoint."""
-    path = checkpoint_path(directory)
+    path = os.path.join(directory, name)
     try:
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))

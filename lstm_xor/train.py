@@ -24,8 +24,11 @@ from lstm_xor.nn.model import Model
 from lstm_xor.optim import clip_global_norm, lr_at, make_optimizer, parse_schedule
 from lstm_xor.records import load_checkpoint, save_checkpoint, write_record
 
-# Parameters that may change between a checkpoint and its resumption.
-RESUMABLE = {"epochs", "engines", "threads", "metrics_path", "checkpoint_dir", "resume", "stop_patience"}
+# Parameters that may change between a checkpoint and its resumption. The learning
+# rate may too, as long as it agrees on every epoch already done: that is how runs
+# of the report that share their first epochs share one computation of them.
+RESUMABLE = {"epochs", "engines", "threads", "metrics_path", "checkpoint_dir", "resume", "stop_patience",
+             "keep_epochs", "eval_lengths", "lr", "lr_schedule"}
 EVAL_BATCH = 1000
 
 
@@ -124,7 +127,7 @@ def train(config, comm=None, progress=True, on_epoch=None):
     if config.resume:
         if not config.checkpoint_dir:
             raise ValueError("bad parameter resume=True: expected a checkpoint_dir to resume from")
-        history, first_epoch, wall_before = _restore(config, model, optimizer)
+        history, first_epoch, wall_before = _restore(config, model, optimizer, schedule)
     record = {"status": "running", "config": config.to_dict(), "epochs_completed": first_epoch,
               "test": None, "history": history, "environment": environment(config, comm)}
     grad_buf = np.empty(model.n_params() + 1, dtype=np.float64 if config.dtype == "float64" else np.float32)
@@ -161,8 +164,10 @@ def train(config, comm=None, progress=True, on_epoch=None):
         record.update(test=test, epochs_completed=epoch + 1)
         if lead and config.checkpoint_dir:
             wall = wall_before + time.perf_counter() - start_time
+            keep = str(epoch + 1) in config.keep_epochs.split(",")
             save_checkpoint(config.checkpoint_dir, model.flat, optimizer.state(),
-                            {"config": config.to_dict(), "epoch": epoch + 1, "history": history, "wall": wall})
+                            {"config": config.to_dict(), "epoch": epoch + 1, "history": history, "wall": wall},
+                            keep_as=f"checkpoint-{epoch + 1}.npz" if keep else None)
         if lead and on_epoch:
             on_epoch(record)
         if _rising(history["epoch_loss"], config.stop_patience):
@@ -206,10 +211,10 @@ def _rising(epoch_losses, patience):
     if patience <= 0 or len(epoch_losses) <= patience:
         return False
     tail = epoch_losses[-patience - 1:]
-    return all(b > a for a, b in zip(tail, tail[1:]))
+    return all(b > a for a, b in zip(tail, tail[1:], strict=False))
 
 
-def _restore(config, model, optimizer):
+def _restore(config, model, optimizer, schedule):
     params, state, meta = load_checkpoint(config.checkpoint_dir)
     saved = meta.get("config", {})
     mismatched = sorted(k for k, v in config.to_dict().items() if k not in RESUMABLE and saved.get(k) != v)
@@ -219,6 +224,10 @@ def _restore(config, model, optimizer):
     if params.shape != model.flat.shape:
         raise ValueError(f"checkpoint in {config.checkpoint_dir} holds {params.size} parameters, "
                          f"the model has {model.flat.size}")
+    done = meta["history"]["lr"]
+    if any(lr_at(schedule, e) != lr for e, lr in enumerate(done)):
+        raise ValueError(f"checkpoint in {config.checkpoint_dir} was trained with learning rates {done} per epoch, "
+                         f"which this run's lr/lr_schedule does not reproduce")
     model.flat[...] = params
     optimizer.load_state(state)
     return meta["history"], int(meta["epoch"]), float(meta.get("wall", 0.0))
