@@ -1,0 +1,47 @@
+"""notebooks/train.ipynb: its parameters are RunConfig's, and papermill runs it end to end."""
+
+import dataclasses
+import json
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+import pytest
+
+from lstm_xor.config import RunConfig
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "train.ipynb"
+
+
+def test_parameters_cell_is_the_run_configuration():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    namespace = {}
+    exec(cell.source, namespace)
+    defaults = {f.name: f.default for f in dataclasses.fields(RunConfig)}
+    assert {k: namespace[k] for k in defaults} == defaults
+    assert all("#" in line for line in cell.source.splitlines()[1:]), "every parameter has a comment"
+
+
+@pytest.mark.slow
+def test_papermill_runs_the_notebook_and_writes_the_record(tmp_path):
+    out = tmp_path / "out.ipynb"
+    pm.execute_notebook(str(NOTEBOOK), str(out), parameters=dict(
+        n_samples=300, min_length=2, max_length=10, hidden=8, epochs=2, lr=0.01,
+        metrics_path=str(tmp_path / "run.json")), kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
+    record = json.loads((tmp_path / "run.json").read_text())
+    assert record["status"] == "completed" and record["epochs_completed"] == 2
+    assert record["config"]["n_samples"] == 300 and record["test"]["n"] == 60
+    executed = nbformat.read(out, as_version=4)
+    outputs = [o for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert any("image/png" in o.get("data", {}) for o in outputs), "the loss plots are in the notebook"
+    assert any("whole string right" in o.get("data", {}).get("text/markdown", "") for o in outputs)
+
+
+@pytest.mark.slow
+def test_bad_parameter_stops_the_notebook_before_any_work(tmp_path):
+    with pytest.raises(pm.PapermillExecutionError, match="bad parameter lr=-1"):
+        pm.execute_notebook(str(NOTEBOOK), str(tmp_path / "out.ipynb"),
+                            parameters=dict(lr=-1, metrics_path=str(tmp_path / "run.json")),
+                            kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
+    assert not (tmp_path / "run.json").exists()
