@@ -5,12 +5,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: book test runs bench clean
+.PHONY: book test bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e ".[test]"
+	# torch only for the reference tests and the benchmark; 2.13.0 is a local CPU wheel here.
+	$(BIN)/pip install -q torch==2.13.0 || echo "torch not installed: the torch reference tests will skip"
 	touch $(STAMP)
 
 book: $(STAMP)
