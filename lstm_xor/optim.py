@@ -18,16 +18,29 @@ class Adam:
         self.t = 0
         self.m = np.zeros(size, dtype)
         self.v = np.zeros(size, dtype)
+        self._scratch = np.empty(size, dtype)
 
     def step(self, params, grad, lr):
-        """params -= lr * m_hat / (sqrt(v_hat) + eps), in place."""
+        """params -= lr * m_hat / (sqrt(v_hat) + eps), in place, without temporaries.
+
+        The bias corrections go into two scalars: lr sqrt(1 - b2^t) / (1 - b1^t)
+        multiplies m, and eps sqrt(1 - b2^t) is added to sqrt(v).
+        """
         self.t += 1
-        self.m *= self.beta1
-        self.m += (1.0 - self.beta1) * grad
-        self.v *= self.beta2
-        self.v += (1.0 - self.beta2) * grad * grad
-        step = lr * np.sqrt(1.0 - self.beta2 ** self.t) / (1.0 - self.beta1 ** self.t)
-        params -= step * self.m / (np.sqrt(self.v) + self.eps * np.sqrt(1.0 - self.beta2 ** self.t))
+        m, v, s = self.m, self.v, self._scratch
+        np.multiply(grad, 1.0 - self.beta1, out=s)
+        m *= self.beta1
+        m += s
+        np.multiply(grad, grad, out=s)
+        s *= 1.0 - self.beta2
+        v *= self.beta2
+        v += s
+        root = np.sqrt(1.0 - self.beta2 ** self.t)
+        np.sqrt(v, out=s)
+        s += self.eps * root
+        np.divide(m, s, out=s)
+        s *= lr * root / (1.0 - self.beta1 ** self.t)
+        params -= s
 
     def state(self):
         return {"t": self.t, "m": self.m, "v": self.v}

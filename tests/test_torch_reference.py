@@ -1,0 +1,180 @@
+"""Forward values and gradients against torch.nn.LSTM, GRU and RNN (tanh) in float64.
+
+Weight mapping (torch -> ours), per layer:
+    lstm  W rows in cells.LSTM_GATE_ORDER; torch's rows are i, f, g, o.
+          W = [W_ih | b_ih + b_hh | W_hh]
+    rnn   W = [W_ih | b_ih + b_hh | W_hh]
+    gru   rows r, z, n in both; Wx = [W_ih | b_ih], Wh = [b_hh | W_hh]
+"""
+
+import numpy as np
+import pytest
+from conftest import n_states
+
+from lstm_xor.nn import cells
+from lstm_xor.nn.model import Model
+
+torch = pytest.importorskip("torch")
+
+TOL = {"rtol": 1e-10, "atol": 1e-10}
+TORCH_LSTM_ORDER = "ifgo"
+
+
+def _module(cell, D, H, layers, seed):
+    torch.manual_seed(seed)
+    kind = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[cell]
+    kw = {"nonlinearity": "tanh"} if cell == "rnn" else {}
+    module = kind(D, H, num_layers=layers, **kw).double()
+    with torch.no_grad():
+        for p in module.parameters():  # wider than the default init, so every part matters
+            p.uniform_(-0.6, 0.6)
+    return module
+
+
+def _rows(cell, H):
+    """For each of our gate blocks, the slice of torch's rows it takes."""
+    if cell != "lstm":
+        return [slice(k * H, (k + 1) * H) for k in range(cells.GATES[cell])]
+    return [slice(TORCH_LSTM_ORDER.index(g) * H, (TORCH_LSTM_ORDER.index(g) + 1) * H) for g in cells.LSTM_GATE_ORDER]
+
+
+def _ours_from_torch(cell, module, k, grad=False):
+    """Layer k's weights in our layout (or, with grad, torch's gradients in our layout)."""
+    get = (lambda name: getattr(module, f"{name}_l{k}").grad.numpy()) if grad else (
+        lambda name: getattr(module, f"{name}_l{k}").detach().numpy())
+    w_ih, w_hh, b_ih, b_hh = get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")
+    H = w_hh.shape[1]
+    order = np.concatenate([np.arange(w_ih.shape[0])[s] for s in _rows(cell, H)])
+    w_ih, w_hh, b_ih, b_hh = w_ih[order], w_hh[order], b_ih[order], b_hh[order]
+    if cell == "gru":
+        return np.concatenate([w_ih, b_ih[:, None]], 1), np.concatenate([b_hh[:, None], w_hh], 1)
+    if grad:  # d/db_ih = d/db_hh = d/d(our bias column)
+        np.testing.assert_allclose(b_ih, b_hh, rtol=1e-13, atol=1e-13)
+        return (np.concatenate([w_ih, b_ih[:, None], w_hh], 1),)
+    return (np.concatenate([w_ih, (b_ih + b_hh)[:, None], w_hh], 1),)
+
+
+def _torch_state(cell, states):
+    """Our per-layer tuples of (H, N) -> torch's (layers, N, H), h or (h, c)."""
+    stacked = [torch.tensor(np.stack([s[j].T for s in states]), requires_grad=True) for j in range(n_states(cell))]
+    return stacked, (tuple(stacked) if cell == "lstm" else stacked[0])
+
+
+def _stack_forward(cell, weights, x, batch_sizes, states):
+    out, finals, caches = x, [], []
+    for w, s in zip(weights, states, strict=True):
+        fw = {"rnn": cells.rnn_forward, "lstm": cells.lstm_forward, "gru": cells.gru_forward}[cell]
+        out, final, cache = fw(*w, out, batch_sizes, s)
+        finals.append(final)
+        caches.append(cache)
+    return out, finals, caches
+
+
+def _stack_backward(cell, dh, dfinals, caches):
+    bw = {"rnn": cells.rnn_backward, "lstm": cells.lstm_backward, "gru": cells.gru_backward}[cell]
+    dweights, dstates = [None] * len(caches), [None] * len(caches)
+    for k in range(len(caches) - 1, -1, -1):
+        res = bw(dh, dfinals[k], caches[k])
+        dh, dweights[k], dstates[k] = res[0], res[1:-1], res[-1]
+    return dh, dweights, dstates
+
+
+@pytest.mark.parametrize("mixed", [False, True], ids=["fixed", "packed"])
+@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("cell", cells.CELLS)
+def test_cells_against_torch(cell, layers, mixed):
+    rng = np.random.default_rng([layers, mixed, len(cell)])
+    T, D, H, N = 6, 3, 5, 4
+    module = _module(cell, D, H, layers, seed=layers)
+    lengths = np.array([6, 5, 3, 1]) if mixed else np.full(N, T)  # sorted, longest first
+    x = rng.standard_normal((T, N, D))  # torch's (T, N, D)
+    states = [tuple(rng.standard_normal((H, N)) for _ in range(n_states(cell))) for _ in range(layers)]
+    R = rng.standard_normal((T, N, H)) * (np.arange(T)[:, None] < lengths[None, :])[..., None]
+    R_final = [tuple(rng.standard_normal((H, N)) for _ in range(n_states(cell))) for _ in range(layers)]
+
+    # torch
+    xt = torch.tensor(x, requires_grad=True)
+    state_leaves, state_t = _torch_state(cell, states)
+    inp = torch.nn.utils.rnn.pack_padded_sequence(xt, torch.tensor(lengths)) if mixed else xt
+    out_t, final_t = module(inp, state_t)
+    if mixed:
+        out_t, _ = torch.nn.utils.rnn.pad_packed_sequence(out_t, total_length=T)
+    finals_t = final_t if cell == "lstm" else (final_t,)
+    loss = (out_t * torch.tensor(R)).sum()
+    for j, f in enumerate(finals_t):
+        loss = loss + (f * torch.tensor(np.stack([r[j].T for r in R_final]))).sum()
+    loss.backward()
+
+    # ours
+    weights = [_ours_from_torch(cell, module, k) for k in range(layers)]
+    batch_sizes = cells.batch_sizes_from_lengths(lengths, T)
+    h, finals, caches = _stack_forward(cell, weights, x.transpose(0, 2, 1), batch_sizes, states)
+    np.testing.assert_allclose(h.transpose(0, 2, 1), out_t.detach().numpy(), **TOL)
+    for k in range(layers):
+        for j in range(n_states(cell)):
+            np.testing.assert_allclose(finals[k][j].T, finals_t[j][k].detach().numpy(), **TOL)
+    dx, dweights, dstates = _stack_backward(cell, R.transpose(0, 2, 1), R_final, caches)
+    np.testing.assert_allclose(dx.transpose(0, 2, 1), xt.grad.numpy(), **TOL)
+    for k in range(layers):
+        for ours, theirs in zip(dweights[k], _ours_from_torch(cell, module, k, grad=True), strict=True):
+            np.testing.assert_allclose(ours, theirs, **TOL)
+        for j in range(n_states(cell)):
+            np.testing.assert_allclose(dstates[k][j].T, state_leaves[j].grad[k].numpy(), **TOL)
+
+
+@pytest.mark.parametrize("head", ["every", "last"])
+@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("cell", cells.CELLS)
+def test_model_loss_against_torch(cell, layers, head):
+    """Model.loss (mixed lengths, unsorted) against the torch module + Linear + cross-entropy on a packed batch."""
+    rng = np.random.default_rng([layers, len(head), len(cell)])
+    N, T, D, H, C = 5, 7, 2, 4, 2
+    module = _module(cell, D, H, layers, seed=7)
+    linear = torch.nn.Linear(H, C).double()
+    lengths = np.array([3, 7, 1, 5, 7])
+    x = rng.standard_normal((N, T, D))
+    y = rng.integers(0, C, size=(N, T) if head == "every" else N)
+
+    model = Model(cell, D, H, C, layers, head=head, dtype=np.float64)
+    for k in range(layers):
+        names = [f"l{k}.Wx", f"l{k}.Wh"] if cell == "gru" else [f"l{k}.W"]
+        for name, w in zip(names, _ours_from_torch(cell, module, k), strict=True):
+            model.params[name][...] = w
+    model.params["head.W"][...] = linear.weight.detach().numpy()
+    model.params["head.b"][...] = linear.bias.detach().numpy()
+    loss, logits = model.loss(x, lengths, y, "sum")
+
+    packed = torch.nn.utils.rnn.pack_padded_sequence(torch.tensor(x), torch.tensor(lengths), batch_first=True,
+                                                     enforce_sorted=False)
+    out, final = module(packed)
+    if head == "every":
+        out, _ = torch.nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=T)
+        z = linear(out)  # (N, T, C)
+        valid = torch.tensor(np.arange(T)[None, :] < lengths[:, None])
+        loss_t = torch.nn.functional.cross_entropy(z[valid], torch.tensor(y)[valid], reduction="sum")
+        np.testing.assert_allclose(logits[valid.numpy()], z[valid].detach().numpy(), **TOL)
+    else:
+        z = linear((final[0] if cell == "lstm" else final)[-1])  # (N, C)
+        loss_t = torch.nn.functional.cross_entropy(z, torch.tensor(y), reduction="sum")
+        np.testing.assert_allclose(logits, z.detach().numpy(), **TOL)
+    loss_t.backward()
+    assert loss == pytest.approx(loss_t.item(), rel=1e-12)
+    for k in range(layers):
+        names = [f"l{k}.Wx", f"l{k}.Wh"] if cell == "gru" else [f"l{k}.W"]
+        for name, g in zip(names, _ours_from_torch(cell, module, k, grad=True), strict=True):
+            np.testing.assert_allclose(model.grads[name], g, **TOL)
+    np.testing.assert_allclose(model.grads["head.W"], linear.weight.grad.numpy(), **TOL)
+    np.testing.assert_allclose(model.grads["head.b"], linear.bias.grad.numpy(), **TOL)
+
+
+def test_float32_close_to_torch():
+    """The float32 path (what the benchmark times) agrees with torch to float32 precision."""
+    rng = np.random.default_rng(0)
+    module = _module("lstm", 2, 8, 1, seed=3).float()
+    x = rng.standard_normal((20, 6, 2)).astype(np.float32)
+    out_t, (h_t, c_t) = module(torch.tensor(x))
+    (W,) = _ours_from_torch("lstm", module, 0)
+    h, (hf, cf), _ = cells.lstm_forward(W.astype(np.float32), x.transpose(0, 2, 1), np.full(20, 6))
+    assert h.dtype == np.float32
+    np.testing.assert_allclose(h.transpose(0, 2, 1), out_t.detach().numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(cf.T, c_t[0].detach().numpy(), rtol=1e-5, atol=1e-5)
