@@ -1,9 +1,653 @@
-"""placeholder until its issue lands."""
+"""`python -m lstm_xor runs`: execute the run registry through papermill into the book.
+
+Every registry entry (lstm_xor.registry) becomes ``<book>/runs/<id>.ipynb``, an
+executed copy of ``notebooks/train.ipynb``, with its run record ``<id>.json``
+beside it. Then the summary notebooks of the book are re-executed against the
+records, and ``<book>/_toc.yml`` is written to list the pages that exist. The book
+build itself never executes anything.
+
+Skipping. A run is done when its record carries the fingerprint of its parameters
+and of the package version (``driver.fingerprint``) and its notebook exists; done
+runs are skipped unless ``--force``. The notebook and the record are written
+atomically: papermill writes to a temporary path that is renamed when it succeeds,
+and the record gets its fingerprint last, so an interrupted run never looks done.
+
+Prefix sharing. Training is deterministic and ``train`` resumes from a checkpoint
+whose done epochs agree with the new learning rates, so runs that share their first
+epochs (all parameters equal except epochs, lr/lr_schedule and bookkeeping, and the
+same rate in every shared epoch) compute them once. The plan orders the runs by
+their number of epochs, starts each from the longest prefix an earlier run has
+computed, and asks that earlier run to keep a checkpoint at that epoch
+(``keep_epochs``). Checkpoints live in ``<book>/runs/.cache/checkpoints/<id>/``
+(git-ignored). A run interrupted mid-way continues from its own last checkpoint.
+
+Profiles. ``full`` is the report of record (the registry as written, 2 engines).
+``quick`` runs every entry at toy scale (400 strings, 16 hidden units, at most 2
+epochs, 1 engine; everything else as registered) into a separate book folder, so the
+whole pipeline can be tested in minutes.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from pathlib import Path
+
+from lstm_xor import __version__, registry
+from lstm_xor.config import RunConfig
+from lstm_xor.optim import lr_at, parse_schedule
+from lstm_xor.records import atomic_write, read_record, write_record
+from lstm_xor.train import RESUMABLE
+
+REPO = Path(__file__).resolve().parents[1]
+TEMPLATE = REPO / "notebooks" / "train.ipynb"
+BOOK = REPO / "book"
+CONFIG_YML = REPO / "_config.yml"
+
+# The book's generated pages: executed by the driver (papermill, in place) after the runs.
+SUMMARIES = ("intro.ipynb", "summary/report.ipynb", "summary/ours.ipynb")
+SCALING = "scaling/scaling.ipynb"  # written by notebooks/scaling.ipynb's own driver; listed when present
+
+PROFILES = {
+    "full": dict(engines=2, book=BOOK),
+    "quick": dict(engines=1, book=REPO / "build" / "quick" / "book",
+                  scale=dict(n_samples=400, hidden=16), max_epochs=2),
+}
+
+# Parameters that do not change a run's numbers: left out of its fingerprint.
+NOT_FINGERPRINTED = {"metrics_path", "checkpoint_dir", "resume", "keep_epochs", "engines", "threads"}
+# Parameters two runs may differ in and still share their first epochs (besides the lr per epoch).
+SHAREABLE = set(RESUMABLE)
+
+GROUP_CAPTIONS = {"report-fixed": "Report 000: fixed length 50",
+                  "report-variable": "Report 000: variable length 1-50",
+                  "ours": "Our runs"}
+
+
+# -- the plan -------------------------------------------------------------------------------------
+
+@dataclass
+class Step:
+    run: registry.Run
+    config: dict  # every RunConfig field, as the profile runs it (bookkeeping fields filled in at execution)
+    fingerprint: str
+    valid: str = ""  # empty, or why the configuration is invalid (it still goes to papermill, which reports it)
+    source: tuple | None = None  # (run id, epoch): the planned checkpoint to start from
+    keep: set = field(default_factory=set)  # epochs after which this run keeps a checkpoint for later runs
+
+    @property
+    def id(self):
+        return self.run.id
+
+    @property
+    def epochs(self):
+        return self.config["epochs"]
+
+    @property
+    def computes(self):
+        return self.epochs - (self.source[1] if self.source else 0)
+
+
+def profile_config(run, profile="full", engines=None):
+    """The run's RunConfig fields under a profile (not validated: a bad entry fails in its notebook)."""
+    spec = PROFILES[profile]
+    defaults = {f.name: f.default for f in fields(RunConfig)}
+    values = {**defaults, **run.base, **run.params}
+    values.update(spec.get("scale", {}))
+    if "max_epochs" in spec:
+        values["epochs"] = min(values["epochs"], spec["max_epochs"])
+    values["engines"] = engines or spec["engines"]
+    return values
+
+
+def fingerprint(config):
+    kept = {k: v for k, v in sorted(config.items()) if k not in NOT_FINGERPRINTED}
+    text = json.dumps({"config": kept, "lstm_xor": __version__}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _schedule(config):
+    return parse_schedule(config["lr_schedule"]) if config["lr_schedule"] else [(0, config["lr"])]
+
+
+def _static(config):
+    return tuple(sorted((k, v) for k, v in config.items() if k not in SHAREABLE))
+
+
+def shared_epochs(a, b):
+    """How many first epochs two configurations share (same parameters, same lr in each epoch)."""
+    if _static(a) != _static(b):
+        return 0
+    sa, sb = _schedule(a), _schedule(b)
+    k = 0
+    while k < min(a["epochs"], b["epochs"]) and lr_at(sa, k) == lr_at(sb, k):
+        k += 1
+    return k
+
+
+def plan(runs=None, profile="full", engines=None):
+    """Steps in execution order, each with its planned checkpoint source and the epochs it keeps.
+
+    Shorter runs go first (stable in registry order), and each run starts from the
+    longest prefix any earlier run computes; a run never starts from its own last
+    epoch (a run with nothing left to train has no test figures), so two identical
+    runs share all but one epoch. This computes every distinct prefix once.
+    """
+    runs = registry.RUNS if runs is None else runs
+    steps = []
+    for run in runs:
+        config = profile_config(run, profile, engines)
+        valid = ""
+        try:
+            RunConfig.from_dict(config)
+        except (ValueError, TypeError) as e:
+            valid = str(e)
+        steps.append(Step(run, config, fingerprint(config), valid))
+    steps.sort(key=lambda s: s.epochs if not s.valid else -1)
+    for i, step in enumerate(steps):
+        if step.valid:
+            continue
+        best = None
+        for earlier in steps[:i]:
+            if earlier.valid:
+                continue
+            k = min(shared_epochs(earlier.config, step.config), step.epochs - 1)
+            if k >= 1 and (best is None or k > best[1]):
+                best = (earlier, k)
+        if best:
+            step.source = (best[0].id, best[1])
+            best[0].keep.add(best[1])
+    return steps
+
+
+def plan_totals(steps):
+    valid = [s for s in steps if not s.valid]
+    return sum(s.epochs for s in valid), sum(s.computes for s in valid)
+
+
+def format_plan(steps, profile):
+    lines = [f"plan for the {profile} profile: {len(steps)} runs, in execution order", "",
+             f"{'#':>3}  {'run':<24}{'epochs':>7}  {'starts from':<22}{'computes':>9}  keeps checkpoints after"]
+    for i, s in enumerate(steps, 1):
+        src = f"{s.source[0]} @ {s.source[1]}" if s.source else ("INVALID: " + s.valid if s.valid else "-")
+        keep = ",".join(map(str, sorted(s.keep)))
+        lines.append(f"{i:>3}  {s.id:<24}{s.epochs:>7}  {src:<22}{s.computes:>9}  {keep}")
+    alone, shared = plan_totals(steps)
+    lines += ["", f"total epochs: {alone} without prefix sharing, {shared} with it "
+                  f"({alone - shared} computed once instead of again)"]
+    return "\n".join(lines)
+
+
+# -- the book folder ------------------------------------------------------------------------------
+
+class Book:
+    """Paths of one book folder: the runs, their records, the cache of checkpoints."""
+
+    def __init__(self, root):
+        self.root = Path(root).resolve()
+        self.runs = self.root / "runs"
+        self.cache = self.runs / ".cache"
+        self.checkpoints = self.cache / "checkpoints"
+
+    def notebook(self, run_id):
+        return self.runs / f"{run_id}.ipynb"
+
+    def record(self, run_id):
+        return self.runs / f"{run_id}.json"
+
+
+def _sources_hash(path):
+    """A notebook's cell sources, without outputs (what a copy must agree on); its bytes if it is no notebook."""
+    try:
+        nb = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return hashlib.sha256(Path(path).read_bytes() if Path(path).exists() else b"").hexdigest()
+    cells = [(c["cell_type"], "".join(c["source"]) if isinstance(c["source"], list) else c["source"],
+              sorted(c.get("metadata", {}).get("tags", [])))
+             for c in nb["cells"] if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+    return hashlib.sha256(json.dumps(cells).encode()).hexdigest()
+
+
+def seed_book(book):
+    """A book folder other than the repository's gets the repository's static pages and _config.yml.
+
+    The summary notebooks are copied only when their cells differ (so a copy executed
+    here keeps its outputs); other files when their bytes differ.
+    """
+    if book.root == BOOK.resolve():
+        return
+    book.root.mkdir(parents=True, exist_ok=True)
+    for src in BOOK.rglob("*"):
+        rel = src.relative_to(BOOK)
+        if (src.is_dir() or rel.parts[0] in ("runs", "_build") or any(p.startswith(".") for p in rel.parts)
+                or rel.as_posix() == "_toc.yml"):
+            continue
+        dst = book.root / rel
+        if dst.exists():
+            same = (_sources_hash(src) == _sources_hash(dst) if rel.as_posix() in SUMMARIES
+                    else src.read_bytes() == dst.read_bytes())
+            if same:
+                continue
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dst)
+    config = book.root.parent / "_config.yml"
+    if not config.exists() or config.read_bytes() != CONFIG_YML.read_bytes():
+        shutil.copyfile(CONFIG_YML, config)
+
+
+def toc_text(book, runs=None):
+    """_toc.yml listing the pages that exist: introduction, the task, summaries, runs, scaling."""
+    runs = registry.RUNS if runs is None else runs
+    lines = ["# Written by `python -m lstm_xor runs` from the run registry: it lists the pages that exist.",
+             "format: jb-book", "root: intro", "parts:",
+             "  - caption: The task", "    chapters:", "      - file: parity"]
+    summaries = [s for s in SUMMARIES[1:] if (book.root / s).exists()]
+    if summaries:
+        lines += ["  - caption: Results", "    chapters:"]
+        lines += [f"      - file: {Path(s).with_suffix('').as_posix()}" for s in summaries]
+    for group, caption in GROUP_CAPTIONS.items():
+        present = [r for r in runs if r.group == group and book.notebook(r.id).exists()]
+        if present:
+            lines += [f"  - caption: \"{caption}\"", "    chapters:"]
+            lines += [f"      - file: runs/{r.id}" for r in present]
+    if (book.root / SCALING).exists():
+        lines += ["  - caption: Scaling", "    chapters:", f"      - file: {Path(SCALING).with_suffix('').as_posix()}"]
+    return "\n".join(lines) + "\n"
+
+
+def _write(path, data):
+    """Atomically, and readable by all like any other file of the repository."""
+    atomic_write(path, lambda f: f.write(data))
+    os.chmod(path, 0o644)
+
+
+def _write_notebook(path, nb):
+    _write(path, (json.dumps(nb, indent=1, ensure_ascii=False) + "\n").encode())
+
+
+def write_toc(book, runs=None):
+    text = toc_text(book, runs)
+    path = book.root / "_toc.yml"
+    if not path.exists() or path.read_text() != text:
+        _write(path, text.encode())
+
+
+# -- one run --------------------------------------------------------------------------------------
+
+def is_done(book, step):
+    path = book.record(step.id)
+    if not (path.exists() and book.notebook(step.id).exists()):
+        return False
+    try:
+        return read_record(path).get("driver", {}).get("fingerprint") == step.fingerprint
+    except (OSError, ValueError):
+        return False
+
+
+def _checkpoint_meta(path):
+    import numpy as np
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return json.loads(str(z["meta"]))
+    except Exception:  # a half-written or foreign file is simply not a candidate
+        return None
+
+
+def _compatible(meta, config, k):
+    """Does the checkpoint (its meta) hold exactly the first k epochs of this configuration?"""
+    if not meta or meta.get("epoch") != k or k >= config["epochs"]:
+        return False
+    saved = meta.get("config", {})
+    if any(saved.get(key) != value for key, value in config.items() if key not in SHAREABLE):
+        return False
+    schedule = _schedule(config)
+    return meta["history"]["lr"][:k] == [lr_at(schedule, e) for e in range(k)]
+
+
+def _read_json(path):
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def find_start(book, step):
+    """Where to start: ('own', k, meta) for an interrupted attempt with the same fingerprint,
+    ('copy', k, path, run id, meta) for another run's kept checkpoint, or None for epoch 0.
+
+    Any kept checkpoint of the current package version whose first k epochs are this
+    run's first k epochs will do (the longest wins; the planned source among equals).
+    """
+    own_dir = book.checkpoints / step.id
+    candidates = []
+    if book.checkpoints.exists():
+        for directory in sorted(book.checkpoints.iterdir()):
+            stamp = _read_json(directory / "fingerprint.json") or {}
+            if directory == own_dir or stamp.get("lstm_xor") != __version__:
+                continue
+            for path in directory.glob("checkpoint-*.npz"):
+                k = path.stem.split("-", 1)[1]
+                if k.isdigit() and 0 < int(k) < step.epochs:
+                    planned = bool(step.source) and step.source == (directory.name, int(k))
+                    candidates.append((int(k), planned, path, directory.name))
+    best = None
+    for k, _, path, run_id in sorted(candidates, key=lambda c: (c[0], c[1]), reverse=True):
+        meta = _checkpoint_meta(path)
+        if _compatible(meta, step.config, k):
+            best = ("copy", k, path, run_id, meta)
+            break
+    if (_read_json(own_dir / "fingerprint.json") or {}).get("fingerprint") == step.fingerprint:
+        meta = _checkpoint_meta(own_dir / "checkpoint.npz")
+        k = meta.get("epoch", 0) if meta else 0
+        if k and _compatible(meta, step.config, k) and (best is None or k >= best[1]):
+            return ("own", k, meta)
+    return best
+
+
+def intro_cell(step, start):
+    """The run notebook's first cell: title, what the run is, the report's figures, where it started."""
+    run, c = step.run, step.config
+    data = f"fixed length {c['max_length']}" if c["min_length"] == c["max_length"] else \
+        f"lengths {c['min_length']}-{c['max_length']}"
+    rate = f"lr schedule `{c['lr_schedule']}`" if c["lr_schedule"] else f"lr {c['lr']:g}"
+    lines = [f"# {run.id}: {run.title}", "",
+             f"{data}, {c['labels']} labels, {c['batching']} batches of {c['batch_size']}, {c['cell']} "
+             f"{c['hidden']}, {c['init']} init, {c['optimizer']} with {rate}, {c['loss_reduction']} loss, "
+             f"clip {c['clip_norm']:g}, {c['epochs']} epochs, seed {c['seed']}.", ""]
+    if run.note:
+        lines += [run.note, ""]
+    if run.expect:
+        lines += [f"Expected: {run.expect}.", ""]
+    if run.report:
+        r = run.report
+        rows = []
+        if r["last_epoch_loss"] is not None:
+            rows.append(("last epoch loss", f"{r['last_epoch_loss']:g}"))
+        if r["min_batch_loss"] is not None:
+            rows.append(("min batch loss", f"{r['min_batch_loss']:g}"))
+        for e, v in sorted(r["epoch_losses"].items()):
+            rows.append((f"loss of epoch {e} (0-based)", f"{v:g}"))
+        if r["correct_last_bit"] is not None:
+            rows.append(("last bit right", f"{r['correct_last_bit']} / 20000 ({100 * r['last_bit_accuracy']:g}%)"))
+            rows.append(("whole string right",
+                         f"{r['correct_sequences']} / 20000 ({100 * r['sequence_accuracy']:g}%)"))
+        status = r["status"] + (f" ({r['stopped']})" if r["stopped"] else "")
+        if r["planned_epochs"]:
+            status += f"; planned {r['planned_epochs']} epochs"
+        rows.append(("status", status))
+        lines += ["The report's figures for this run (its losses are per batch of 32 strings; ours below are "
+                  "summed over 160 strings, so divide them by 5 to compare):", "",
+                  "| | report |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows] + [""]
+    if start and start[0] == "copy":
+        k, n = start[1], c["epochs"]
+        shared = "its first epoch is" if k == 1 else f"its first {k} epochs are"
+        rest = f"epoch {n}" if k + 1 == n else f"epochs {k + 1}-{n}"
+        lines += [f"**Shared epochs.** This run starts from the checkpoint that run `{start[3]}` kept after epoch "
+                  f"{k}: {shared} the same computation as that run's (same data, seed, initial weights and "
+                  f"learning rate in every epoch), done once. The training below computes {rest}; the plots and "
+                  f"the record hold the whole history.", ""]
+    elif start and start[0] == "own":
+        lines += [f"**Resumed.** An earlier attempt of this run was interrupted after epoch {start[1]}; this one "
+                  f"continues from its checkpoint. The plots and the record hold the whole history.", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _notebook_with_intro(template, text):
+    import nbformat
+    nb = nbformat.read(str(template), as_version=4)
+    first = next(c for c in nb.cells if c.cell_type == "markdown")
+    first.source = text
+    return nb
+
+
+def _fix_papermill_paths(path, input_path, output_path):
+    """Papermill records the temporary paths it was given; record the real ones instead."""
+    nb = json.loads(Path(path).read_text())
+    meta = nb.get("metadata", {}).get("papermill")
+    if meta is not None:
+        meta["input_path"], meta["output_path"] = input_path, output_path
+    return nb
+
+
+def _kernel_manager(log_path):
+    """A kernel manager whose kernel writes its own stdout/stderr (start-up notices, crashes) to log_path."""
+    from jupyter_client import AsyncKernelManager
+
+    class LoggedKernelManager(AsyncKernelManager):
+        async def start_kernel(self, **kw):
+            Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+            with open(log_path, "ab") as log:  # the kernel process keeps its own copy of the handle
+                kw.setdefault("stdout", log)
+                kw.setdefault("stderr", log)
+                return await AsyncKernelManager.start_kernel(self, **kw)
+
+    return LoggedKernelManager
+
+
+def _execute(notebook, output, parameters, cwd, log_path, timeout=None):
+    import papermill
+    papermill.execute_notebook(notebook, str(output), parameters=parameters, kernel_name="python3",
+                               progress_bar=False, log_output=False, cwd=str(cwd), execution_timeout=timeout,
+                               kernel_manager_class=_kernel_manager(log_path))
+
+
+def _relative(path):
+    try:
+        return Path(path).resolve().relative_to(REPO).as_posix()
+    except ValueError:
+        return Path(path).name
+
+
+def _error_text(e):
+    name = getattr(e, "ename", None)
+    if name:
+        return f"{name}: {getattr(e, 'evalue', '')}".strip()
+    return f"{type(e).__name__}: {e}"
+
+
+def execute_run(book, step, profile, template=TEMPLATE, timeout=None):
+    """Execute one step; returns (status, message). Never raises for a run's own failure."""
+    start = None if step.valid else find_start(book, step)
+    own_dir = book.checkpoints / step.id
+    if not (start and start[0] == "own"):
+        shutil.rmtree(own_dir, ignore_errors=True)
+    own_dir.mkdir(parents=True, exist_ok=True)
+    stamp = {"run": step.id, "fingerprint": step.fingerprint, "lstm_xor": __version__}
+    atomic_write(own_dir / "fingerprint.json", lambda f: f.write(json.dumps(stamp).encode()))
+    if start and start[0] == "copy":
+        shutil.copyfile(start[2], own_dir / "checkpoint.npz")
+    params = dict(step.config, metrics_path=f"{step.id}.json", checkpoint_dir=f".cache/checkpoints/{step.id}",
+                  resume=bool(start), keep_epochs=",".join(map(str, sorted(step.keep))))
+    tmp_dir = book.cache / "tmp"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    tmp = tmp_dir / f"{step.id}.ipynb"
+    record_path = book.record(step.id)
+    t0 = time.perf_counter()
+    try:
+        log = book.cache / "logs" / f"{step.id}.log"
+        log.unlink(missing_ok=True)
+        _execute(_notebook_with_intro(template, intro_cell(step, start)), tmp, params, book.runs, log, timeout)
+        record = read_record(record_path)
+        if record.get("config", {}).get("metrics_path") != params["metrics_path"] or "driver" in record:
+            raise RuntimeError(f"the notebook ran but wrote no new record at {record_path}")
+    except Exception as e:  # a failed run is reported; the others go on
+        failed = book.cache / "failed"
+        failed.mkdir(parents=True, exist_ok=True)
+        if tmp.exists():
+            os.replace(tmp, failed / f"{step.id}.ipynb")
+        if record_path.exists() and "driver" not in (_read_json(record_path) or {"driver": 1}):
+            os.replace(record_path, failed / f"{step.id}.json")  # a record without a finished notebook
+        detail = _error_text(e)
+        if not hasattr(e, "ename"):
+            detail += "\n" + "".join(traceback.format_exception_only(type(e), e)).strip()
+        return "failed", f"{detail.splitlines()[0]} (notebook: {_relative(failed / (step.id + '.ipynb'))})"
+    seconds = time.perf_counter() - t0
+    nb = _fix_papermill_paths(tmp, _relative(template), _relative(book.notebook(step.id)))
+    _write_notebook(book.notebook(step.id), nb)
+    tmp.unlink()
+    resumed = None
+    if start:
+        resumed = {"run": step.id if start[0] == "own" else start[3], "epoch": start[1],
+                   "wall_seconds": float(start[-1].get("wall", 0.0))}
+    record["driver"] = {"run": step.id, "group": step.run.group, "profile": profile,
+                        "fingerprint": step.fingerprint, "lstm_xor": __version__, "resumed_from": resumed,
+                        "notebook_seconds": seconds, "finished": datetime.now(UTC).isoformat(timespec="seconds")}
+    write_record(record_path, record)
+    os.chmod(record_path, 0o644)
+    status = record["status"]
+    test = record.get("test") or {}
+    how = f"from {resumed['run']} @ {resumed['epoch']}, " if resumed else ""
+    message = (f"{record['epochs_completed']} epochs ({how}{_duration(seconds)}), {status}"
+               + (f", last bit {100 * test['last_bit_accuracy']:.2f}%, whole {100 * test['sequence_accuracy']:.2f}%"
+                  if test else ""))
+    return "ok", message
+
+
+def _duration(seconds):
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.2f} h"
+
+
+# -- summaries ------------------------------------------------------------------------------------
+
+def _summary_stamp(book, profile, runs):
+    h = hashlib.sha256(f"{__version__} {profile}".encode())
+    for module in ("report.py", "registry.py", "runs.py"):  # the code the summary pages call
+        h.update((Path(__file__).parent / module).read_bytes())
+    for name in SUMMARIES:
+        path = book.root / name
+        h.update(_sources_hash(path).encode() if path.exists() else b"-")
+    for run in runs:
+        path = book.record(run.id)
+        h.update(run.id.encode() + (hashlib.sha256(path.read_bytes()).digest() if path.exists() else b"-"))
+    return h.hexdigest()
+
+
+def execute_summaries(book, profile, runs, force=False, out=print):
+    """Re-execute the summary notebooks when a record (or a summary) changed; returns the failures."""
+    stamp_path = book.cache / "summaries.json"
+    stamp = _summary_stamp(book, profile, runs)
+    if not force and (_read_json(stamp_path) or {}).get("stamp") == stamp:
+        return []
+    failures = []
+    for name in SUMMARIES:
+        path = book.root / name
+        if not path.exists():
+            continue
+        tmp = book.cache / "tmp" / Path(name).name
+        tmp.parent.mkdir(parents=True, exist_ok=True)
+        runs_dir = os.path.relpath(book.runs, path.parent)
+        t0 = time.perf_counter()
+        try:
+            _execute(str(path), tmp, dict(runs_dir=runs_dir, profile=profile), path.parent,
+                     book.cache / "logs" / f"summary-{Path(name).stem}.log")
+        except Exception as e:
+            failures.append(name)
+            out(f"[FAILED ] summary {name}: {_error_text(e).splitlines()[0]}")
+            continue
+        rel = (Path("book") / name).as_posix() if book.root == BOOK.resolve() else name
+        nb = _fix_papermill_paths(tmp, rel, rel)
+        _write_notebook(path, nb)
+        tmp.unlink()
+        out(f"[summary] {name} ({_duration(time.perf_counter() - t0)})")
+    if not failures:
+        atomic_write(stamp_path, lambda f: f.write(json.dumps({"stamp": stamp}).encode()))
+    return failures
+
+
+# -- the whole set --------------------------------------------------------------------------------
+
+def run_all(profile="full", only=None, engines=None, force=False, book=None, runs=None, summaries=True,
+            template=TEMPLATE, out=None, timeout=None, summaries_only=False):
+    """Execute the plan (or the runs named in ``only``); returns {run id: (status, message)}.
+
+    status: 'ok', 'skipped' (already done with these parameters) or 'failed'.
+    """
+    from tqdm.auto import tqdm
+
+    runs = registry.RUNS if runs is None else runs
+    steps = plan(runs, profile, engines)
+    known = {s.id for s in steps}
+    if only:
+        unknown = [i for i in only if i not in known]
+        if unknown:
+            raise ValueError(f"unknown run id(s) {', '.join(unknown)}; see --plan for the ids")
+        steps = [s for s in steps if s.id in set(only)]
+    book = Book(book or PROFILES[profile]["book"])
+    seed_book(book)
+    book.runs.mkdir(parents=True, exist_ok=True)
+    if summaries_only:
+        steps = []
+    results = {}
+    bar = tqdm(steps, desc=f"{profile} runs", unit="run", file=sys.stderr, dynamic_ncols=True)
+    write = out or bar.write
+    for step in bar:
+        bar.set_postfix_str(step.id)
+        if not force and is_done(book, step):
+            results[step.id] = ("skipped", "done with these parameters")
+            write(f"[skipped] {step.id}")
+            continue
+        t0 = time.perf_counter()
+        status, message = execute_run(book, step, profile, template, timeout)
+        results[step.id] = (status, message)
+        label = "ok" if status == "ok" else "FAILED"
+        write(f"[{label:<7}] {step.id}: {message}" + ("" if status == "ok" else
+                                                     f" after {_duration(time.perf_counter() - t0)}"))
+    bar.close()
+    write_toc(book, runs)
+    if summaries:
+        for name in execute_summaries(book, profile, runs, force, out=write):
+            results[f"summary:{name}"] = ("failed", "summary notebook failed")
+    return results
 
 
 def add_arguments(parser):
-    pass
+    parser.description = __doc__.split("\n\n")[0]
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="full",
+                        help="full: the report of record into book/; quick: every run at toy scale into "
+                             "build/quick/book (default: full)")
+    parser.add_argument("--only", nargs="+", metavar="ID", help="run only these registry ids (see --plan)")
+    parser.add_argument("--engines", type=int, default=None,
+                        help="MPI engines per run (default: 2 for full, 1 for quick)")
+    parser.add_argument("--force", action="store_true", help="re-execute runs that are already done")
+    parser.add_argument("--plan", action="store_true",
+                        help="print the execution plan (order, shared prefixes, epochs) and exit")
+    parser.add_argument("--book", default=None, help="the book folder to write into (default: per profile)")
+    parser.add_argument("--no-summaries", dest="summaries", action="store_false",
+                        help="do not re-execute the summary notebooks")
+    parser.add_argument("--summaries-only", action="store_true",
+                        help="run nothing: only rewrite _toc.yml and re-execute the summary notebooks")
 
 
 def main(args):
-    raise SystemExit("not yet")
+    if isinstance(args, list | tuple):
+        parser = argparse.ArgumentParser(prog="python -m lstm_xor runs")
+        add_arguments(parser)
+        args = parser.parse_args(args)
+    if args.plan:
+        steps = plan(profile=args.profile, engines=args.engines)
+        if args.only:
+            steps = [s for s in steps if s.id in set(args.only)]
+        print(format_plan(steps, args.profile))
+        return 0
+    t0 = time.perf_counter()
+    results = run_all(args.profile, args.only, args.engines, args.force, args.book, summaries=args.summaries,
+                      summaries_only=args.summaries_only)
+    counts = {k: sum(1 for s, _ in results.values() if s == k) for k in ("ok", "skipped", "failed")}
+    print(f"{counts['ok']} run, {counts['skipped']} skipped, {counts['failed']} failed "
+          f"in {_duration(time.perf_counter() - t0)}")
+    failed = [k for k, (s, _) in results.items() if s == "failed"]
+    if failed:
+        print("failed: " + ", ".join(failed), file=sys.stderr)
+        return 1
+    return 0
+

@@ -1,0 +1,243 @@
+"""The run registry, the prefix-sharing plan and the papermill driver (quick profile, into tmp dirs)."""
+
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from lstm_xor import registry, runs
+from lstm_xor.config import RunConfig
+from lstm_xor.optim import lr_at
+from lstm_xor.train import train
+
+# -- the registry ---------------------------------------------------------------------------------
+
+
+def test_registry_lists_every_documented_run():
+    groups = {}
+    for run in registry.RUNS:
+        groups.setdefault(run.group, []).append(run.id)
+    assert groups["report-fixed"] == ["fixed-uniform"] + [f"fixed-{n:02d}" for n in range(1, 7)]
+    assert groups["report-variable"] == [f"variable-{n:02d}" for n in range(1, 28)]
+    assert len(registry.REPORT_RUNS) == 1 + 6 + 27
+    ours = set(groups["ours"])
+    assert {f"default-{k}-s{s}" for k in ("fixed", "variable") for s in (0, 1, 2)} <= ours
+    assert {"final-variable", "final-fixed", "final-fixed-curriculum"} <= ours
+    assert len(set(registry.BY_ID)) == len(registry.RUNS)
+
+
+def test_every_entry_is_a_valid_config_in_runconfig_names():
+    for run in registry.RUNS:
+        config = run.config()  # validates
+        assert set(run.params) <= set(config)
+        if run.report is not None:
+            for name, value in registry.REPORT.items():
+                if name not in run.params:
+                    assert config[name] == value, (run.id, name)
+            assert (config["min_length"], config["max_length"]) == ((50, 50) if run.group == "report-fixed"
+                                                                    else (1, 50))
+            assert config["batch_size"] == 160 and config["loss_reduction"] == "sum" and config["clip_norm"] == 0
+
+
+def test_report_figures_are_consistent():
+    for run in registry.REPORT_RUNS:
+        r = run.report
+        assert r["status"] in ("completed", "stopped", "diverged")
+        for count, fraction in (("correct_last_bit", "last_bit_accuracy"), ("correct_sequences", "sequence_accuracy")):
+            if r[count] is not None:
+                assert r[count] / registry.REPORT_TEST_N == pytest.approx(r[fraction], abs=1e-9), run.id
+        assert all(0 <= e < run.epochs for e in r["epoch_losses"]), run.id
+        if r["last_epoch_loss"] is not None:
+            assert r["epoch_losses"][run.epochs - 1] == r["last_epoch_loss"]
+        if r["status"] == "stopped":
+            assert r["planned_epochs"] > run.epochs
+
+
+def test_registry_figures_spot_check():
+    f6, v27 = registry.get("fixed-06"), registry.get("variable-27")
+    assert (f6.params["lr"], f6.epochs, f6.report["correct_last_bit"], f6.report["correct_sequences"],
+            f6.report["min_batch_loss"]) == (0.00075, 20, 19978, 18932, 1.075)
+    assert v27.params["lr_schedule"] == "0:0.00035,20:0.00004,46:0.00001" and v27.epochs == 125
+    assert (v27.report["correct_last_bit"], v27.report["correct_sequences"], v27.report["min_batch_loss"]) == (
+        19938, 18838, 0.405)
+    assert v27.report["epoch_losses"] == {19: 44, 20: 132, 45: 4, 46: 5, 124: 5}
+    # Runs the author stopped: the epochs actually run, in our reading.
+    epochs = {i: registry.get(i).epochs for i in ("fixed-01", "fixed-02", "variable-01", "variable-02",
+                                                  "variable-03", "variable-06", "variable-09")}
+    assert epochs == {"fixed-01": 5, "fixed-02": 3, "variable-01": 12, "variable-02": 9, "variable-03": 13,
+                      "variable-06": 18, "variable-09": 16}
+    uniform = registry.get("fixed-uniform").config()
+    assert (uniform["init"], uniform["lr"], uniform["epochs"]) == ("uniform", 0.00075, 21)
+    assert registry.get("final-fixed-curriculum").config()["curriculum_epochs"] == 1.0
+    assert registry.get("default-variable-s2").config()["eval_lengths"] == "100,200,500"
+
+
+# -- the plan -------------------------------------------------------------------------------------
+
+
+def _trie_nodes(steps):
+    """Distinct (parameters, lr of epochs 0..k) prefixes: the epochs a perfect sharing computes."""
+    nodes = set()
+    for s in steps:
+        schedule = runs._schedule(s.config)
+        rates = tuple(lr_at(schedule, e) for e in range(s.epochs))
+        nodes.update((runs._static(s.config), rates[:k]) for k in range(1, s.epochs + 1))
+    return len(nodes)
+
+
+def test_plan_shares_every_prefix_once():
+    steps = runs.plan(profile="full")
+    by_id = {s.id: s for s in steps}
+    order = [s.id for s in steps]
+    sources = {s.id: s.source for s in steps if s.source}
+    expected = {"fixed-06": ("fixed-03", 12), "variable-05": ("variable-04", 20), "variable-08": ("variable-05", 28),
+                "variable-19": ("variable-18", 30), "variable-20": ("variable-19", 51),
+                "variable-26": ("variable-22", 60), "variable-27": ("variable-26", 80)}
+    expected.update({f"variable-{n}": ("variable-04", 20) for n in range(11, 19)})
+    expected.update({f"variable-{n}": ("variable-19", 46) for n in (21, 22, 23, 24, 25)})
+    assert sources == expected
+    for run_id, (source, k) in sources.items():
+        assert order.index(source) < order.index(run_id)
+        assert k in by_id[source].keep
+        assert runs.shared_epochs(by_id[source].config, by_id[run_id].config) >= k
+    assert by_id["variable-19"].keep == {46, 51}
+    alone, shared = runs.plan_totals(steps)
+    assert alone == sum(r.epochs for r in registry.RUNS) == 1160
+    assert shared == _trie_nodes(steps) == 489
+
+
+def test_prefix_compatibility_rules():
+    base = registry.get("variable-04").config()
+    assert runs.shared_epochs(base, dict(base, epochs=30, lr_schedule="0:0.00035,20:0.0001")) == 20
+    assert runs.shared_epochs(base, dict(base, epochs=30, lr_schedule="0:0.00035,12:0.0001")) == 12
+    assert runs.shared_epochs(base, dict(base, eval_lengths="100", keep_epochs="3", engines=2)) == 20
+    assert runs.shared_epochs(base, dict(base, seed=1)) == 0
+    assert runs.shared_epochs(base, dict(base, batching="packed")) == 0
+    assert runs.shared_epochs(base, dict(base, lr=0.0003)) == 0
+
+
+def test_fingerprint_ignores_bookkeeping_only():
+    c = runs.profile_config(registry.get("fixed-03"))
+    fp = runs.fingerprint(c)
+    assert runs.fingerprint(dict(c, engines=4, keep_epochs="12", metrics_path="x.json", resume=True)) == fp
+    assert runs.fingerprint(dict(c, lr=0.0008)) != fp
+    assert runs.fingerprint(dict(c, eval_lengths="100")) != fp
+
+
+def test_quick_profile_scales_every_run_down():
+    steps = runs.plan(profile="quick")
+    assert len(steps) == len(registry.RUNS)
+    for s in steps:
+        run_config = s.run.config()
+        assert (s.config["n_samples"], s.config["hidden"], s.config["engines"]) == (400, 16, 1)
+        assert s.epochs == min(run_config["epochs"], 2)
+        for name in ("labels", "batching", "batch_size", "loss_reduction", "lr", "lr_schedule", "init",
+                     "min_length", "max_length", "seed", "curriculum_epochs", "eval_lengths"):
+            assert s.config[name] == run_config[name], (s.id, name)
+        RunConfig.from_dict(s.config)
+
+
+def test_plan_cli(capsys):
+    assert runs.main(["--plan"]) == 0
+    out = capsys.readouterr().out
+    assert "1160 without prefix sharing, 489 with it" in out
+    assert "variable-27" in out and "variable-26 @ 80" in out
+
+
+# -- resume: the shared epochs are the same computation -------------------------------------------
+
+
+def _numbers(record):
+    h = record["history"]
+    return (h["iteration_loss"], h["epoch_loss"], h["lr"], h["test_last_bit_accuracy"],
+            h["test_sequence_accuracy"], record["test"], record["min_iteration_loss"])
+
+
+def test_resume_from_a_kept_checkpoint_equals_an_uninterrupted_run(tmp_path):
+    base = dict(runs.profile_config(registry.get("variable-19"), "quick"), epochs=3,
+                lr_schedule="0:0.00035,2:0.00004")
+    whole = train(dict(base, metrics_path=str(tmp_path / "whole.json")), progress=False)
+    # A shorter run with another schedule after its end keeps a checkpoint after epoch 2 ...
+    first = dict(base, epochs=2, lr_schedule="0:0.00035,5:0.1", checkpoint_dir=str(tmp_path / "a"),
+                 keep_epochs="2", metrics_path=str(tmp_path / "a.json"))
+    train(first, progress=False)
+    # ... and the longer run starts from it, as the driver does.
+    (tmp_path / "b").mkdir()
+    shutil.copyfile(tmp_path / "a" / "checkpoint-2.npz", tmp_path / "b" / "checkpoint.npz")
+    resumed = train(dict(base, checkpoint_dir=str(tmp_path / "b"), resume=True,
+                         metrics_path=str(tmp_path / "b.json")), progress=False)
+    assert _numbers(resumed) == _numbers(whole)
+
+
+# -- the driver, end to end through papermill (quick profile) -------------------------------------
+
+
+def _mtimes(book, ids):
+    return {i: (os.stat(book / "runs" / f"{i}.ipynb").st_mtime_ns, os.stat(book / "runs" / f"{i}.json").st_mtime_ns)
+            for i in ids}
+
+
+def _comparable(record):
+    record = json.loads(json.dumps(record))
+    for key in ("wall_seconds", "driver", "environment"):
+        record.pop(key, None)
+    record["history"].pop("epoch_seconds")
+    return record
+
+
+@pytest.mark.slow
+def test_quick_profile_runs_skips_and_is_deterministic(tmp_path):
+    book = tmp_path / "book"
+    ids = ["fixed-03", "fixed-06", "variable-04"]
+    lines = []
+    results = runs.run_all("quick", only=ids, book=book, summaries=False, out=lines.append)
+    assert {i: s for i, (s, _) in results.items()} == {i: "ok" for i in ids}, results
+    for run_id in ids:
+        record = json.loads((book / "runs" / f"{run_id}.json").read_text())
+        assert record["status"] == "completed" and record["epochs_completed"] == 2
+        assert record["driver"]["fingerprint"] == runs.fingerprint(runs.profile_config(registry.get(run_id), "quick"))
+        assert len(record["history"]["epoch_loss"]) == 2 and record["test"]["n"] == 80
+        nb = json.loads((book / "runs" / f"{run_id}.ipynb").read_text())
+        assert "".join(nb["cells"][0]["source"]).startswith(f"# {run_id}: ")
+        assert nb["metadata"]["papermill"]["exception"] is None
+    # fixed-06 is fixed-03 continued: it started from fixed-03's checkpoint (quick: both 2 epochs, so 1 shared).
+    f6 = json.loads((book / "runs" / "fixed-06.json").read_text())
+    assert f6["driver"]["resumed_from"]["run"] == "fixed-03" and f6["driver"]["resumed_from"]["epoch"] == 1
+    assert "Shared epochs" in "".join(json.loads((book / "runs" / "fixed-06.ipynb").read_text())["cells"][0]["source"])
+    assert _numbers(f6) == _numbers(json.loads((book / "runs" / "fixed-03.json").read_text()))
+    assert not list((book / "runs" / ".cache" / "tmp").glob("*.ipynb"))
+    toc = (book / "_toc.yml").read_text()
+    assert all(f"runs/{i}" in toc for i in ids) and "runs/fixed-01" not in toc
+    assert (tmp_path / "_config.yml").exists() and (book / "parity.md").exists()
+
+    # Second invocation: nothing to do.
+    before = _mtimes(book, ids)
+    again = runs.run_all("quick", only=ids, book=book, summaries=False, out=lines.append)
+    assert {s for s, _ in again.values()} == {"skipped"}
+    assert _mtimes(book, ids) == before
+
+    # Determinism: the same run executed again gives the same record.
+    first = json.loads((book / "runs" / "variable-04.json").read_text())
+    forced = runs.run_all("quick", only=["variable-04"], book=book, summaries=False, force=True, out=lines.append)
+    assert forced["variable-04"][0] == "ok"
+    second = json.loads((book / "runs" / "variable-04.json").read_text())
+    assert _comparable(second) == _comparable(first)
+    assert np.isfinite(second["history"]["iteration_loss"]).all()
+
+
+@pytest.mark.slow
+def test_a_failing_run_is_reported_and_the_others_still_run(tmp_path, monkeypatch, capsys):
+    bad = registry.Run("broken", "ours", "A broken entry", dict(min_length=60, max_length=50), None, "", "")
+    good = registry.get("final-fixed")
+    monkeypatch.setattr(registry, "RUNS", [bad, good])
+    code = runs.main(["--profile", "quick", "--book", str(tmp_path / "book"), "--no-summaries"])
+    out = capsys.readouterr()
+    assert code == 1
+    assert "[FAILED ] broken" in out.out + out.err and "min_length" in out.out + out.err
+    assert "failed: broken" in out.err
+    assert (tmp_path / "book" / "runs" / "final-fixed.json").exists()
+    assert not (tmp_path / "book" / "runs" / "broken.ipynb").exists()
+    assert (tmp_path / "book" / "runs" / ".cache" / "failed" / "broken.ipynb").exists()
+    assert "runs/final-fixed" in (tmp_path / "book" / "_toc.yml").read_text()
