@@ -1,0 +1,251 @@
+"""Data-parallel training over real MPI: mpiexec jobs and ipyparallel engines started from a notebook.
+
+Marked slow (they start MPI jobs and clusters) but part of the normal suite.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import warnings
+
+import numpy as np
+import psutil
+import pytest
+
+from lstm_xor.config import RunConfig
+from lstm_xor.distributed import (
+    EngineJobError,
+    SerialComm,
+    cores,
+    mpi_env,
+    mpiexec_command,
+    run_notebook,
+    world_comm,
+)
+from lstm_xor.records import load_checkpoint, read_record
+from lstm_xor.train import build_model, train
+
+# float64, so engine counts may differ only by the order of floating-point sums.
+SMALL = dict(n_samples=400, hidden=16, dtype="float64", epochs=2, batch_size=32, seed=0)
+# Epochs long enough (about a second or more) that a kill after epoch 1 lands mid-run.
+LONGER = dict(n_samples=3000, hidden=32, dtype="float64", epochs=4, batch_size=32, seed=1)
+LAUNCHED = ("ipyparallel", "mpiexec", "prterun", "prted", "ipcontroller", "ipengine")
+TOL = 1e-9
+
+
+def rel(a, b):
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-300)))
+
+
+def cli_flags(values):
+    return [f"--{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in values.items()]
+
+
+def cli(n, values, mpiexec=True, timeout=180):
+    """`[mpiexec -n n] python -m lstm_xor train --flags`, as the project launches it."""
+    program = [sys.executable, "-m", "lstm_xor", "train", *cli_flags(values)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # oversubscribed: expected with 4 ranks on 2 cores
+        argv = mpiexec_command(n, program) if mpiexec else program
+    done = subprocess.run(argv, env=mpi_env(1), capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    return done
+
+
+def launched_processes():
+    """pid -> cmdline of every running MPI / ipyparallel process on this machine."""
+    found = {}
+    for p in psutil.process_iter(["pid", "cmdline", "status"]):
+        line = " ".join(p.info["cmdline"] or [])
+        if p.info["status"] != psutil.STATUS_ZOMBIE and any(word in line for word in LAUNCHED):
+            found[p.info["pid"]] = line
+    return found
+
+
+def engine_pid(rank):
+    """The ipyparallel engine process of MPI rank ``rank`` among this process's descendants."""
+    for p in psutil.Process().children(recursive=True):
+        try:
+            if "ipyparallel.engine" in " ".join(p.cmdline()) and p.environ().get("OMPI_COMM_WORLD_RANK") == str(rank):
+                return p.pid
+        except psutil.Error:
+            continue
+    raise AssertionError(f"no engine of rank {rank} found")
+
+
+@pytest.fixture(scope="module")
+def engine_runs(tmp_path_factory):
+    """The same float64 run on 1, 2 and 4 MPI ranks: {n: (record, final params, stderr)}.
+
+    1: `mpiexec -n 1` (world size 1 is the serial path); 2: `python -m lstm_xor train
+    --engines 2`, which starts mpiexec itself; 4: `mpiexec -n 4` with engines left at 1
+    (the world size wins, with a warning) and 4 > 2 cores (oversubscribed, with a warning).
+    """
+    base = tmp_path_factory.mktemp("engines")
+    runs = {}
+    for n, engines, mpiexec in ((1, 1, True), (2, 2, False), (4, 1, True)):
+        values = dict(SMALL, engines=engines, metrics_path=str(base / f"run{n}.json"),
+                      checkpoint_dir=str(base / f"ck{n}"))
+        done = cli(n, values, mpiexec=mpiexec)
+        runs[n] = (read_record(values["metrics_path"]), load_checkpoint(values["checkpoint_dir"])[0], done.stderr)
+    return runs
+
+
+def _same_run(a, b, params_a=None, params_b=None):
+    assert a["status"] == b["status"] == "completed"
+    assert a["epochs_completed"] == b["epochs_completed"]
+    for key in ("iteration_loss", "epoch_loss", "test_loss", "test_last_bit_accuracy", "test_sequence_accuracy"):
+        assert rel(a["history"][key], b["history"][key]) < TOL, key
+    for key in ("correct_last_bit", "correct_sequences", "n"):
+        assert a["test"][key] == b["test"][key]
+    assert rel(a["test"]["loss"], b["test"]["loss"]) < TOL
+    if params_a is not None:
+        assert rel(params_a, params_b) < TOL
+
+
+@pytest.mark.slow
+def test_one_two_and_four_engines_give_the_same_run(engine_runs):
+    record1, params1, _ = engine_runs[1]
+    assert record1["environment"]["engines"] == 1
+    for n in (2, 4):
+        record, params, _ = engine_runs[n]
+        assert record["environment"]["engines"] == n and record["config"]["engines"] == n
+        _same_run(record1, record, params1, params)
+    assert not np.array_equal(params1, build_model(RunConfig(**SMALL)).flat), "training moved the parameters"
+
+
+@pytest.mark.slow
+def test_world_size_wins_over_engines_with_warnings(engine_runs):
+    stderr = engine_runs[4][2]
+    assert "engines=1 but the MPI job has 4 rank(s)" in stderr
+    if cores() < 4:
+        assert "oversubscribed" in stderr
+
+
+@pytest.mark.slow
+def test_resume_with_another_engine_count_gives_the_uninterrupted_run(engine_runs, tmp_path):
+    """One epoch on 1 process, then the second on 4 MPI ranks == both epochs on 2 ranks."""
+    values = dict(SMALL, epochs=1, metrics_path=str(tmp_path / "part.json"), checkpoint_dir=str(tmp_path / "ck"))
+    train(RunConfig(**values), progress=False)
+    values.update(epochs=2, engines=4, resume=True, metrics_path=str(tmp_path / "resumed.json"))
+    cli(4, values)
+    resumed = read_record(values["metrics_path"])
+    assert resumed["environment"]["engines"] == 4
+    _same_run(engine_runs[2][0], resumed, engine_runs[2][1], load_checkpoint(values["checkpoint_dir"])[0])
+
+
+@pytest.mark.slow
+def test_check_identical_raises_on_every_rank_when_parameters_differ(tmp_path):
+    script = tmp_path / "differ.py"
+    script.write_text(textwrap.dedent("""
+        import numpy as np
+        from lstm_xor.distributed import MpiComm, world_comm
+        comm = world_comm()
+        assert isinstance(comm, MpiComm) and comm.size == 2
+        x = np.linspace(0.0, 1.0, 1000)
+        comm.check_identical(x)  # the same everywhere: passes
+        buf = np.full(3, comm.rank + 1.0)
+        assert comm.allreduce_sum(buf) is buf and np.all(buf == 3.0)
+        if comm.rank == 1:
+            x[7] += 1e-12
+        try:
+            comm.check_identical(x)
+        except RuntimeError as e:
+            print(f"rank {comm.rank} raised: {e}", flush=True)
+        comm.barrier()
+    """))
+    done = subprocess.run(mpiexec_command(2, [sys.executable, str(script)]), env=mpi_env(1),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    for rank in (0, 1):
+        assert f"rank {rank} raised: parameters differ across MPI ranks: rank(s) [1] of 2" in done.stdout
+    assert "at parameter 7" in done.stdout
+
+
+def test_serial_outside_mpiexec_and_launch_environment(monkeypatch):
+    for var in ("OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"):
+        monkeypatch.delenv(var, raising=False)
+    assert isinstance(world_comm(), SerialComm)
+    before = dict(os.environ)
+    env = mpi_env(2)
+    assert env["OMPI_ALLOW_RUN_AS_ROOT"] == env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] == "1"
+    assert env["OPENBLAS_NUM_THREADS"] == "2"
+    assert dict(os.environ) == before, "the root/oversubscribe settings stay in the launched job"
+    with pytest.warns(RuntimeWarning, match="oversubscribed"):
+        argv = mpiexec_command(cores() + 1, ["true"])
+    assert "--oversubscribe" in argv and argv[1:3] == ["-n", str(cores() + 1)]
+
+
+@pytest.mark.slow
+def test_notebook_engines_match_the_mpiexec_run(engine_runs, tmp_path):
+    before = set(launched_processes())
+    seen = []
+    config = RunConfig(**SMALL, engines=2, metrics_path=str(tmp_path / "nb.json"), checkpoint_dir=str(tmp_path / "ck"))
+    record = run_notebook(config, on_progress=seen.append)
+    _same_run(engine_runs[2][0], record, engine_runs[2][1], record["model"].flat)
+    assert read_record(config.metrics_path)["test"] == record["test"]
+    assert record["environment"]["engines"] == 2
+    assert [p["epoch"] for p in seen] in ([1, 2], [2], [1], []), "progress reports come in epoch order"
+    assert set(launched_processes()) <= before, "no MPI or ipyparallel process is left"
+
+
+@pytest.mark.slow
+def test_an_engine_killed_mid_run_raises_within_seconds_and_leaves_nothing(tmp_path):
+    before = set(launched_processes())
+    config = RunConfig(**LONGER, engines=2, metrics_path=str(tmp_path / "run.json"),
+                       checkpoint_dir=str(tmp_path / "ck"))
+    killed = {}
+
+    def kill_rank_1(progress):
+        if progress["epoch"] >= 1 and not killed:
+            os.kill(engine_pid(1), signal.SIGKILL)
+            killed["at"] = time.monotonic()
+
+    with pytest.raises(EngineJobError, match="died") as caught:
+        run_notebook(config, on_progress=kill_rank_1)
+    raised_after = time.monotonic() - killed["at"]
+    assert raised_after < 10, f"the error came {raised_after:.1f} s after the kill"
+    assert "Engine" in str(caught.value)
+    assert set(launched_processes()) <= before, "no MPI or ipyparallel process is left"
+    # The last finished epoch's checkpoint is sound, and the run resumes from it in one process.
+    epoch = load_checkpoint(config.checkpoint_dir)[2]["epoch"]
+    assert 1 <= epoch < config.epochs
+    resumed = run_notebook(RunConfig(**dict(config.to_dict(), engines=1, resume=True)))
+    assert resumed["status"] == "completed" and resumed["epochs_completed"] == config.epochs
+    assert len(resumed["history"]["epoch_loss"]) == config.epochs
+
+
+@pytest.mark.slow
+def test_a_hung_rank_is_stopped_by_the_epoch_timeout(tmp_path):
+    before = set(launched_processes())
+    config = RunConfig(**LONGER, engines=2, metrics_path=str(tmp_path / "run.json"))
+    stopped = []
+
+    def stop_rank_1(progress):
+        if progress["epoch"] >= 1 and not stopped:
+            pid = engine_pid(1)
+            os.kill(pid, signal.SIGSTOP)  # alive but never answers: rank 0 waits in the all-reduce
+            stopped.append(pid)
+
+    start = time.monotonic()
+    with pytest.raises(EngineJobError, match="no epoch finished in 3 s"):
+        run_notebook(config, epoch_timeout=3, on_progress=stop_rank_1)
+    assert stopped, "the hang was injected"
+    assert time.monotonic() - start < 90
+    assert not psutil.pid_exists(stopped[0]) or psutil.Process(stopped[0]).status() == psutil.STATUS_ZOMBIE
+    assert set(launched_processes()) <= before, "no MPI or ipyparallel process is left"
+
+
+@pytest.mark.slow
+def test_a_failure_on_the_engines_is_reported_and_cleaned_up(tmp_path):
+    before = set(launched_processes())
+    config = RunConfig(**SMALL, engines=2, resume=True, checkpoint_dir=str(tmp_path / "none"),
+                       metrics_path=str(tmp_path / "run.json"))
+    with pytest.raises(EngineJobError, match="training failed on the engines: ValueError"):
+        run_notebook(config)
+    assert set(launched_processes()) <= before
+

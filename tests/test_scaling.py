@@ -1,0 +1,126 @@
+"""The scaling study: the naive baseline is the same algorithm, the measurements run, the notebook executes."""
+
+import json
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import papermill as pm
+import pytest
+
+from lstm_xor import scaling
+from lstm_xor.data.parity import epoch_batches
+from lstm_xor.distributed import SerialComm
+from lstm_xor.optim import make_optimizer
+from lstm_xor.train import _step, build_model, parity_data
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "scaling.ipynb"
+TINY = dict(hidden=16, batch_size=32, n_samples=2000)
+
+
+@pytest.mark.parametrize("clip_norm", [0.0, 0.5])
+def test_naive_lstm_takes_the_same_steps_as_the_tuned_code(clip_norm):
+    """Same network, loss, clipping and Adam: only the way of computing differs (float64)."""
+    config = scaling.study_config(n_samples=400, hidden=12, batch_size=16, dtype="float64", lr=0.05,
+                                  clip_norm=clip_norm)
+    train_set, _ = parity_data(config)
+    model = build_model(config)
+    naive = scaling.NaiveLSTM.from_model(model, lr=config.lr, clip_norm=config.clip_norm)
+    assert np.array_equal(naive.to_flat(model), model.flat)
+    optimizer = make_optimizer("adam", model.n_params(), model.dtype)
+    grad_buf = np.empty(model.n_params() + 1)
+    start = model.flat.copy()
+    for index in epoch_batches(train_set, config.batch_size, config.batching, config.seed, 0)[:3]:
+        tuned_loss = _step(config, model, optimizer, SerialComm(), train_set, index, config.lr, grad_buf, None, None)
+        naive_loss = naive.train_batch([train_set.bits[j, :train_set.lengths[j]] for j in index])
+        assert naive_loss == pytest.approx(tuned_loss, rel=1e-12)
+    assert np.max(np.abs(naive.to_flat(model) - model.flat)) < 1e-12
+    assert np.max(np.abs(model.flat - start)) > 1e-3, "the steps moved the weights"
+
+
+def test_naive_lstm_refuses_other_networks():
+    with pytest.raises(ValueError, match="one-layer LSTM"):
+        scaling.NaiveLSTM.from_model(build_model(scaling.study_config(cell="gru", hidden=4)))
+
+
+def test_int_list_and_json_sections(tmp_path):
+    assert scaling.int_list("[1, 2, 4]") == scaling.int_list("1,2,4") == scaling.int_list([1, 2, 4.0]) == [1, 2, 4]
+    assert scaling.int_list("") == []
+    path = str(tmp_path / "s.json")
+    scaling.record_section(path, "a", [1])
+    scaling.record_section(path, "b", {"x": 2})
+    assert scaling.load_results(path) == {"a": [1], "b": {"x": 2}}
+
+
+def test_targets_compare_the_measured_numbers():
+    strong = [dict(engines=1, threads=1, step_seconds=0.04, speedup=1.0, comm_share=0.0, pure_comm_share=0.0,
+                   hidden=100, batch_size=160),
+              dict(engines=2, threads=1, step_seconds=0.022, speedup=0.04 / 0.022, comm_share=0.05,
+                   pure_comm_share=0.002, hidden=100, batch_size=160)]
+    threads = [dict(engines=1, threads=2, step_seconds=0.03)]
+    honest = [dict(times_naive=1.0), dict(times_naive=10.0), dict(times_naive=18.0)]
+    goals = scaling.targets({"strong": strong, "threads": threads, "honest": honest})
+    met = {g["target"].split(" ")[0] + str(round(g["value"], 3)): g["met"] for g in goals}
+    assert met == {"21.818": True, "communication0.05": True, "communication0.002": True, "21.364": True,
+                   "tuned18.0": False}
+    assert "| no |" in scaling.targets_markdown(goals)
+
+
+@pytest.mark.slow
+def test_step_measurement_on_two_engines():
+    r = scaling.measure_steps(engines=2, threads=1, warmup=1, iterations=3, rounds=2, allreduce_repeats=3, **TINY)
+    assert r["engines"] == 2 and r["threads"] == 1 and len(r["rounds"]) == 2
+    assert 0 < r["comm_seconds"] < r["step_seconds"] and r["pure_allreduce_seconds"] > 0
+    assert r["compute_seconds"] == pytest.approx(r["step_seconds"] - r["comm_seconds"])
+    assert r["strings_per_second"] == pytest.approx(32 / r["step_seconds"])
+    assert r["epoch_seconds"] == pytest.approx(r["step_seconds"] * 2500)
+    assert r["allreduce_bytes"] == 4 * (r["n_params"] + 1)
+    assert 0.0 <= r["others_cpu"] <= 1.0 and r["attempts"] == 1
+
+
+def test_machine_busy_is_a_share():
+    assert 0.0 <= scaling.machine_busy(0.2) <= 1.05
+    assert scaling.wait_for_quiet(0.0) is None
+
+
+@pytest.mark.slow
+def test_dataset_scaling_reports_reached_and_missed_targets(tmp_path):
+    path = str(tmp_path / "s.json")
+    reached = scaling.dataset_scaling([800], engines=2, target=0.0, eval_every=320, test_strings=200, json_path=path,
+                                      **dict(TINY, n_samples=1000))[0]
+    assert reached["reached"] and reached["strings_to_target"] == 320 and reached["train_strings"] == 800
+    assert reached["seconds_to_target"] > 0 and reached["epoch_seconds"] > 0
+    missed = scaling.dataset_scaling([800], engines=1, target=1.1, eval_every=400, test_strings=200, max_epochs=1,
+                                     **dict(TINY, n_samples=1000))[0]
+    assert not missed["reached"] and missed["seconds_to_target"] is None and len(missed["curve"]) == 2
+    assert missed["first_epoch_seconds"] > 0
+    assert scaling.load_results(path)["dataset"][0]["reached"]
+
+
+@pytest.mark.slow
+def test_naive_throughput_counts_strings():
+    r = scaling.naive_throughput(strings=8, batch_size=4, hidden=8)
+    assert len(r["batch_strings_per_second"]) == 2 and r["others_cpu"] >= 0
+    assert r["strings"] == 8 and r["strings_per_second"] > 0 and r["dtype"] == "float64"
+
+
+@pytest.mark.slow
+def test_scaling_notebook_runs_with_quick_parameters(tmp_path):
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    assert "parameters" in nb.cells[1].metadata.get("tags", [])
+    out = tmp_path / "out.ipynb"
+    pm.execute_notebook(str(NOTEBOOK), str(out), parameters=dict(
+        engine_counts=[1, 2], hidden=16, warmup=1, iterations=3, rounds=1, repeats=1, dataset_sizes=[800, 1600],
+        test_strings=300, eval_every=800, max_seconds=5.0, naive_strings=8, json_path=str(tmp_path / "s.json"),
+        quiet_wait=0.0, retries=0),
+        kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
+    results = json.loads((tmp_path / "s.json").read_text())
+    assert set(results) >= {"machine", "parameters", "strong", "threads", "dataset", "naive", "honest", "targets"}
+    assert [r["engines"] for r in results["strong"]] == [1, 2]
+    assert [r["train_strings"] for r in results["dataset"]] == [800, 1600]
+    executed = nbformat.read(out, as_version=4)
+    outputs = [o for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 4, "a plot per study"
+    tables = [o["data"]["text/markdown"] for o in outputs if "text/markdown" in o.get("data", {})]
+    assert any("speed-up" in t for t in tables) and any("x naive" in t for t in tables)
