@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 
 book: $(STAMP)
 	$(BIN)/python -m lstm_xor runs
-	$(BIN)/jupyter-book build book -W --keep-going
+	$(BIN)/jupyter-book build book --path-output book -W -n --keep-going
 
 test: $(STAMP)
 	$(BIN)/ruff check .
