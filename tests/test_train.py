@@ -170,3 +170,11 @@ def test_curriculum_cuts_strings_and_final_labels_follow(tmp_path):
 def test_longer_strings_are_evaluated(tmp_path):
     record = train(RunConfig(**TINY, eval_lengths="12,20", metrics_path=str(tmp_path / "r.json")), progress=False)
     assert set(record["long_strings"]) == {"12", "20"} and record["long_strings"]["20"]["n"] == 2000
+
+
+def test_package_trains_with_numpy_alone():
+    code = ("import sys, lstm_xor.train, lstm_xor.cli, lstm_xor.distributed\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'mpi4py', 'ipyparallel', 'matplotlib', 'tqdm', 'papermill', 'torch'}))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
