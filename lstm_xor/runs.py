@@ -534,7 +534,9 @@ def _summary_stamp(book, profile, runs):
 
 def execute_summaries(book, profile, runs, force=False, out=print):
     """Re-execute the summary notebooks when a record (or a summary) changed; returns the failures."""
-    stamp_path = book.cache / "summaries.json"
+    # Committed beside the summaries (not in the ignored cache), so a fresh clone of
+    # an up-to-date book re-executes nothing.
+    stamp_path = book.root / "summary" / "stamp.json"
     stamp = _summary_stamp(book, profile, runs)
     if not force and (_read_json(stamp_path) or {}).get("stamp") == stamp:
         return []
