@@ -32,6 +32,8 @@ from dataclasses import replace
 
 import numpy as np
 
+from lstm_xor.records import read_json_or_none
+
 # Environment variables that MPI launchers set in the processes they start.
 _MPI_ENV = ("OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE", "MV2_COMM_WORLD_SIZE")
 _BLAS_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -350,14 +352,6 @@ def _running(p):
         return False
 
 
-def _read_json(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
-
-
 def _job_output(launcher, limit=3000):
     try:
         text = launcher.get_output(remove=False) or ""
@@ -475,7 +469,7 @@ def _follow(ar, client, engines, config, progress_path, epoch_timeout, on_progre
                     f"the MPI job of the {config.engines} engines ended during epoch {seen + 1} (mpiexec exit "
                     f"code {code}): an engine died and Open MPI stopped the others. The last finished epoch's "
                     f"checkpoint (if checkpoint_dir is set) lets the run resume.{_job_output(engines)}")
-            progress = _read_json(progress_path)
+            progress = read_json_or_none(progress_path)
             if progress and progress["epoch"] > seen:
                 bar.update(progress["epoch"] - seen)
                 test = progress.get("test") or {}

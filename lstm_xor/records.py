@@ -37,6 +37,14 @@ def read_record(path):
         return json.load(f)
 
 
+def read_json_or_none(path):
+    """A JSON file's content, or None while it is missing or unreadable (being written, say)."""
+    try:
+        return read_record(path)
+    except (OSError, ValueError):
+        return None
+
+
 def checkpoint_path(directory):
     return os.path.join(directory, "checkpoint.npz")
 

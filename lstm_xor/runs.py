@@ -42,7 +42,7 @@ from pathlib import Path
 from lstm_xor import __version__, registry
 from lstm_xor.config import RunConfig
 from lstm_xor.optim import lr_at, parse_schedule
-from lstm_xor.records import atomic_write, read_record, write_record
+from lstm_xor.records import atomic_write, read_json_or_none, read_record, write_record
 from lstm_xor.train import RESUMABLE
 
 REPO = Path(__file__).resolve().parents[1]
@@ -310,13 +310,6 @@ def _compatible(meta, config, k):
     return meta["history"]["lr"][:k] == [lr_at(schedule, e) for e in range(k)]
 
 
-def _read_json(path):
-    try:
-        return json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return None
-
-
 def find_start(book, step):
     """Where to start: ('own', k, meta) for an interrupted attempt with the same fingerprint,
     ('copy', k, path, run id, meta) for another run's kept checkpoint, or None for epoch 0.
@@ -328,7 +321,7 @@ def find_start(book, step):
     candidates = []
     if book.checkpoints.exists():
         for directory in sorted(book.checkpoints.iterdir()):
-            stamp = _read_json(directory / "fingerprint.json") or {}
+            stamp = read_json_or_none(directory / "fingerprint.json") or {}
             if directory == own_dir or stamp.get("lstm_xor") != __version__:
                 continue
             for path in directory.glob("checkpoint-*.npz"):
@@ -342,7 +335,7 @@ def find_start(book, step):
         if _compatible(meta, step.config, k):
             best = ("copy", k, path, run_id, meta)
             break
-    if (_read_json(own_dir / "fingerprint.json") or {}).get("fingerprint") == step.fingerprint:
+    if (read_json_or_none(own_dir / "fingerprint.json") or {}).get("fingerprint") == step.fingerprint:
         meta = _checkpoint_meta(own_dir / "checkpoint.npz")
         k = meta.get("epoch", 0) if meta else 0
         if k and _compatible(meta, step.config, k) and (best is None or k >= best[1]):
@@ -481,7 +474,7 @@ def execute_run(book, step, profile, template=TEMPLATE, timeout=None):
         failed.mkdir(parents=True, exist_ok=True)
         if tmp.exists():
             os.replace(tmp, failed / f"{step.id}.ipynb")
-        if record_path.exists() and "driver" not in (_read_json(record_path) or {"driver": 1}):
+        if record_path.exists() and "driver" not in (read_json_or_none(record_path) or {"driver": 1}):
             os.replace(record_path, failed / f"{step.id}.json")  # a record without a finished notebook
         detail = _error_text(e)
         if not hasattr(e, "ename"):
@@ -538,7 +531,7 @@ def execute_summaries(book, profile, runs, force=False, out=print):
     # an up-to-date book re-executes nothing.
     stamp_path = book.root / "summary" / "stamp.json"
     stamp = _summary_stamp(book, profile, runs)
-    if not force and (_read_json(stamp_path) or {}).get("stamp") == stamp:
+    if not force and (read_json_or_none(stamp_path) or {}).get("stamp") == stamp:
         return []
     failures = []
     for name in SUMMARIES:
