@@ -28,7 +28,7 @@ import time
 import numpy as np
 
 from lstm_xor.blas import set_blas_threads
-from lstm_xor.data.parity import batch_arrays, make_parity
+from lstm_xor.tasks.parity import batch_arrays, make_parity
 from lstm_xor.nn.model import Model
 from lstm_xor.optim import Adam
 
@@ -83,7 +83,7 @@ class _NumpyRunner:
     def step(self):
         x, lengths, y = self.batches[self.i % len(self.batches)]
         self.i += 1
-        loss, _ = self.model.loss(x, lengths, y, "sum", train=True)
+        loss, _, _ = self.model.loss(x, lengths, y, reduction="sum", train=True)
         self.optimizer.step(self.model.flat, self.model.grad_flat, self.lr)
         self.last_loss = loss
 

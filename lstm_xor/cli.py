@@ -2,9 +2,8 @@
 
 import argparse
 import sys
-from dataclasses import fields
 
-from lstm_xor.config import RunConfig
+from lstm_xor.config import PARAMS, RunConfig, groups
 
 
 def _bool(text):
@@ -16,25 +15,21 @@ def _bool(text):
     raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
 
 
-def _comments():
-    """Each field's comment in config.py, the same text the notebook's parameters show."""
-    import inspect
-
-    from lstm_xor import config
-    comments = {}
-    for line in inspect.getsource(config.RunConfig).splitlines():
-        name, _, rest = line.strip().partition(":")
-        if "#" in rest:
-            comments[name] = rest.split("#", 1)[1].strip()
-    return comments
-
-
 def add_config_flags(parser):
-    comments = _comments()
-    for f in fields(RunConfig):
-        kind = {int: int, float: float, bool: _bool}.get(f.type, str)
-        parser.add_argument(f"--{f.name}", type=kind, default=f.default,
-                            help=f"{comments.get(f.name, '')} (default: {f.default!r})")
+    """One flag per run parameter, grouped by owner; ``--checkpoint-dir`` and ``--checkpoint_dir`` alike,
+    and a boolean as a bare flag (``--resume``) or with a value (``--resume false``)."""
+    seen = set()
+    for title, params in groups():
+        params = [p for p in params if p.name not in seen]
+        seen.update(p.name for p in params)
+        if not params:
+            continue
+        group = parser.add_argument_group(f"{title} parameters")
+        for p in params:
+            names = [f"--{p.name}"] + ([f"--{p.name.replace('_', '-')}"] if "_" in p.name else [])
+            extra = dict(nargs="?", const=True) if p.type is bool else {}
+            group.add_argument(*names, dest=p.name, type=_bool if p.type is bool else p.type, default=p.default,
+                               help=f"{p.help} (default: {p.default!r})", **extra)
 
 
 def main(argv=None):
@@ -57,12 +52,12 @@ def main(argv=None):
 
 
 def _train(args):
-    from lstm_xor.distributed import run_cli
-    config = RunConfig(**{f.name: getattr(args, f.name) for f in fields(RunConfig)})
+    from lstm_xor.launch import run_cli
+    from lstm_xor.tasks import get_task
+    config = RunConfig(**{p.name: getattr(args, p.name) for p in PARAMS})
     record = run_cli(config)
     if record is not None:
-        test = record["test"] or {}
-        print(f"{record['status']}: {record['epochs_completed']} epochs, "
-              f"last bit {test.get('correct_last_bit')}/{test.get('n')}, "
-              f"whole string {test.get('correct_sequences')}/{test.get('n')}; record in {config.metrics_path}")
+        test = record["test"]
+        result = get_task(config.task).summary(test) if test else "no test figures"
+        print(f"{record['status']}: {record['epochs_completed']} epochs, {result}; record in {config.metrics_path}")
     return 0

@@ -1,115 +1,169 @@
 """The one run configuration: the notebook's parameters, the CLI's flags and the
-run registry's entries are all this set of names."""
+run registry's entries are all this set of names.
+
+``RunConfig`` is a dataclass built from the common parameters below plus every
+task's own (``Task.params``), as one flat set of names, because papermill
+parameters are flat. A parameter belongs to the common set or to the tasks
+that declare it; giving a task's parameter a non-default value in a run of
+another task is an error that names its owner.
+"""
 
 import dataclasses
 import math
-from dataclasses import dataclass, fields
 
+from lstm_xor.data.batching import BATCHINGS
 from lstm_xor.nn.cells import CELLS
 from lstm_xor.nn.init import INITS
 from lstm_xor.nn.losses import REDUCTIONS
 from lstm_xor.optim import OPTIMIZERS, parse_schedule
+from lstm_xor.tasks import TASKS, get_task
+from lstm_xor.tasks.base import Param
 
-TASKS = ("parity",)
-LABELS = ("prefix", "final")
-BATCHINGS = ("grouped", "packed")
 DTYPES = ("float32", "float64")
 
+COMMON = (
+    Param("task", str, "parity", f"the task: {', '.join(TASKS)}"),
+    Param("cell", str, "lstm", "rnn, lstm or gru"),
+    Param("hidden", int, 100, "hidden units per layer"),
+    Param("layers", int, 1, "stacked recurrent layers"),
+    Param("dropout", float, 0.0, "inverted dropout between layers"),
+    Param("init", str, "orthogonal", "orthogonal recurrent + Xavier input/output, or uniform U[0, 1)"),
+    Param("forget_bias", float, 1.0, "LSTM forget-gate bias at start"),
+    Param("batch_size", int, 32, "sequences per optimiser step, over all engines (report 000 used 5 x 32, i.e. 160)"),
+    Param("batching", str, "packed", "packed: mixed lengths per batch; grouped: one length per batch (report 000)"),
+    Param("optimizer", str, "adam", "adam or sgd"),
+    Param("lr", float, 0.01, "learning rate when lr_schedule is empty"),
+    Param("lr_schedule", str, "", "piecewise by epoch, e.g. '0:0.00035,20:0.00004'; overrides lr"),
+    Param("momentum", float, 0.0, "SGD momentum"),
+    Param("clip_norm", float, 1.0, "global gradient-norm clip; 0 turns it off"),
+    Param("loss_reduction", str, "mean", "mean over labelled positions, or sum (report 000)"),
+    Param("epochs", int, 2, "passes over the training set"),
+    Param("stop_patience", int, 0, "stop ('stopped') after this many epochs of rising loss; 0 never stops"),
+    Param("seed", int, 0, "data, initial weights and shuffling"),
+    Param("dtype", str, "float32", "float32 or float64"),
+    Param("engines", int, 1, "MPI processes; 1 trains in this process"),
+    Param("threads", int, 1, "BLAS threads per engine"),
+    Param("metrics_path", str, "run.json", "where the run record (JSON) goes"),
+    Param("checkpoint_dir", str, "", "checkpoint after every epoch here; empty for none"),
+    Param("resume", bool, False, "continue from the checkpoint in checkpoint_dir"),
+    Param("keep_epochs", str, "",
+          "also keep checkpoint-<epoch>.npz after these epochs, e.g. '20,46' (runs sharing a prefix)"),
+)
 
-@dataclass
-class RunConfig:
-    task: str = "parity"  # the task; parity of bit strings
-    min_length: int = 1  # shortest string; equal to max_length gives fixed length ("type 1")
-    max_length: int = 50  # longest string
-    n_samples: int = 100_000  # strings in the data set
-    test_fraction: float = 0.2  # share held out for testing
-    labels: str = "prefix"  # prefix: running parity at every step; final: parity of the whole string
-    batching: str = "packed"  # packed: mixed lengths per batch; grouped: one length per batch (the report)
-    cell: str = "lstm"  # rnn, lstm or gru
-    hidden: int = 100  # hidden units per layer
-    layers: int = 1  # stacked recurrent layers
-    dropout: float = 0.0  # inverted dropout between layers
-    init: str = "orthogonal"  # orthogonal recurrent + Xavier input/output, or uniform U[0, 1)
-    forget_bias: float = 1.0  # LSTM forget-gate bias at start
-    batch_size: int = 32  # strings per optimiser step, over all engines (the report used 5 x 32, i.e. 160)
-    optimizer: str = "adam"  # adam or sgd
-    lr: float = 0.01  # learning rate when lr_schedule is empty
-    lr_schedule: str = ""  # piecewise by epoch, e.g. '0:0.00035,20:0.00004'; overrides lr
-    momentum: float = 0.0  # SGD momentum
-    clip_norm: float = 1.0  # global gradient-norm clip; 0 turns it off
-    loss_reduction: str = "mean"  # mean over labelled positions, or sum (the report)
-    epochs: int = 2  # passes over the training strings
-    curriculum_epochs: float = 0.0  # epochs over which training strings are cut to a growing length (0 turns it off)
-    stop_patience: int = 0  # stop ('stopped') after this many epochs of rising loss; 0 never stops
-    eval_lengths: str = ""  # after training, also test on these lengths, e.g. '100,200,500'
-    seed: int = 0  # data, initial weights and shuffling
-    dtype: str = "float32"  # float32 or float64
-    engines: int = 1  # MPI processes; 1 trains in this process
-    threads: int = 1  # BLAS threads per engine
-    metrics_path: str = "run.json"  # where the run record (JSON) goes
-    checkpoint_dir: str = ""  # checkpoint after every epoch here; empty for none
-    resume: bool = False  # continue from the checkpoint in checkpoint_dir
-    keep_epochs: str = ""  # also keep checkpoint-<epoch>.npz after these epochs, e.g. '20,46' (runs sharing a prefix)
 
-    def __post_init__(self):
-        self.validate()
+def _collect():
+    """(params in order, {name: owning task names}); a name two tasks declare must agree on type and default."""
+    params = {p.name: p for p in COMMON}
+    owners = {p.name: () for p in COMMON}
+    for task in TASKS.values():
+        for p in task.params:
+            if p.name in params:
+                known = params[p.name]
+                if owners[p.name] == () or (known.type, known.default) != (p.type, p.default):
+                    raise TypeError(f"task {task.name} declares parameter {p.name}, which "
+                                    f"{'is common' if owners[p.name] == () else 'another task declares differently'}")
+                owners[p.name] += (task.name,)
+            else:
+                params[p.name], owners[p.name] = p, (task.name,)
+    return tuple(params.values()), owners
 
-    def validate(self):
-        """Raise ValueError naming the first bad parameter and what is accepted."""
-        choices = {"task": TASKS, "labels": LABELS, "batching": BATCHINGS, "cell": CELLS,
-                   "init": INITS, "optimizer": OPTIMIZERS, "loss_reduction": REDUCTIONS, "dtype": DTYPES}
-        for name, accepted in choices.items():
-            if getattr(self, name) not in accepted:
-                _bad(name, getattr(self, name), f"one of {', '.join(accepted)}")
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.type is int and (isinstance(value, bool) or not isinstance(value, int)):
-                _bad(f.name, value, "an integer")
-            if f.type is float and (isinstance(value, bool) or not isinstance(value, (int, float))
-                                               or not math.isfinite(value)):
-                _bad(f.name, value, "a finite number")
-        for name in ("min_length", "max_length", "n_samples", "hidden", "layers", "batch_size",
-                     "epochs", "engines", "threads"):
-            if getattr(self, name) < 1:
-                _bad(name, getattr(self, name), "an integer >= 1")
-        if self.min_length > self.max_length:
-            _bad("min_length", self.min_length, f"at most max_length ({self.max_length})")
-        if not 0 < self.test_fraction < 1:
-            _bad("test_fraction", self.test_fraction, "a fraction strictly between 0 and 1")
-        if not 0 <= self.dropout < 1:
-            _bad("dropout", self.dropout, "a number in [0, 1)")
-        if self.lr <= 0:
-            _bad("lr", self.lr, "a positive number")
-        if self.lr_schedule:
-            parse_schedule(self.lr_schedule)
-        for name in ("momentum", "clip_norm", "curriculum_epochs", "stop_patience"):
-            if getattr(self, name) < 0:
-                _bad(name, getattr(self, name), "a number >= 0")
-        if self.momentum >= 1:
-            _bad("momentum", self.momentum, "a number in [0, 1)")
-        for name in ("eval_lengths", "keep_epochs"):
-            text = getattr(self, name)
-            if text and not all(part.strip().isdigit() and int(part) > 0 for part in text.split(",")):
-                _bad(name, text, "comma-separated positive integers, e.g. '100,200,500'")
-        n_train = self.n_samples - math.ceil(self.n_samples * self.test_fraction)
-        if n_train < 1:
-            _bad("n_samples", self.n_samples, "enough strings to leave a training set")
-        if self.batch_size > n_train:
-            _bad("batch_size", self.batch_size, f"at most the {n_train} training strings")
-        if self.engines > self.batch_size:
-            _bad("engines", self.engines, f"at most batch_size ({self.batch_size}), so every engine has strings")
 
-    def to_dict(self):
-        return dataclasses.asdict(self)
+PARAMS, OWNERS = _collect()
+HELP = {p.name: p.help for p in PARAMS}
 
-    @classmethod
-    def from_dict(cls, values):
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown run parameter(s) {', '.join(unknown)}; accepted: {', '.join(sorted(known))}")
-        return cls(**values)
+
+def groups():
+    """[(title, [Param])]: the common parameters, then each task's."""
+    out = [("common", [p for p in PARAMS if not OWNERS[p.name]])]
+    for task in TASKS.values():
+        out.append((f"task {task.name}", [p for p in PARAMS if task.name in OWNERS[p.name]]))
+    return out
 
 
 def _bad(name, value, accepted):
     raise ValueError(f"bad parameter {name}={value!r}: expected {accepted}")
+
+
+def int_set(name, text):
+    """'20, 46' -> {20, 46}: comma-separated positive integers (ValueError naming ``name`` otherwise)."""
+    parts = [part.strip() for part in text.split(",")] if text else []
+    if not all(part.isdigit() and int(part) > 0 for part in parts):
+        _bad(name, text, "comma-separated positive integers, e.g. '20,46'")
+    return {int(part) for part in parts}
+
+
+def _validate(self):
+    """Raise ValueError naming the first bad parameter and what is accepted."""
+    for f in dataclasses.fields(self):
+        value = getattr(self, f.name)
+        if f.type is int and (isinstance(value, bool) or not isinstance(value, int)):
+            _bad(f.name, value, "an integer")
+        if f.type is float and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                or not math.isfinite(value)):
+            _bad(f.name, value, "a finite number")
+        if f.type is bool and not isinstance(value, bool):
+            _bad(f.name, value, "true or false")
+        if f.type is str and not isinstance(value, str):
+            _bad(f.name, value, "a string")
+    task = get_task(self.task)
+    for p in PARAMS:
+        owners = OWNERS[p.name]
+        if owners and self.task not in owners and getattr(self, p.name) != p.default:
+            raise ValueError(f"bad parameter {p.name}={getattr(self, p.name)!r}: it belongs to task "
+                             f"{' and '.join(owners)}, and this run's task is {self.task}; leave it at its "
+                             f"default ({p.default!r})")
+    choices = {"batching": BATCHINGS, "cell": CELLS, "init": INITS, "optimizer": OPTIMIZERS,
+               "loss_reduction": REDUCTIONS, "dtype": DTYPES}
+    for name, accepted in choices.items():
+        if getattr(self, name) not in accepted:
+            _bad(name, getattr(self, name), f"one of {', '.join(accepted)}")
+    for name in ("hidden", "layers", "batch_size", "epochs", "engines", "threads"):
+        if getattr(self, name) < 1:
+            _bad(name, getattr(self, name), "an integer >= 1")
+    if not 0 <= self.dropout < 1:
+        _bad("dropout", self.dropout, "a number in [0, 1)")
+    if self.lr <= 0:
+        _bad("lr", self.lr, "a positive number")
+    if self.lr_schedule:
+        parse_schedule(self.lr_schedule)
+    for name in ("momentum", "clip_norm", "stop_patience"):
+        if getattr(self, name) < 0:
+            _bad(name, getattr(self, name), "a number >= 0")
+    if self.momentum >= 1:
+        _bad("momentum", self.momentum, "a number in [0, 1)")
+    int_set("keep_epochs", self.keep_epochs)
+    if self.engines > self.batch_size:
+        _bad("engines", self.engines, f"at most batch_size ({self.batch_size}), so every engine has sequences")
+    task.validate(self)
+
+
+def _from_dict(cls, values):
+    known = {p.name for p in PARAMS}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"unknown run parameter(s) {', '.join(unknown)}; accepted: {', '.join(sorted(known))}")
+    return cls(**values)
+
+
+RunConfig = dataclasses.make_dataclass(
+    "RunConfig", [(p.name, p.type, dataclasses.field(default=p.default)) for p in PARAMS],
+    namespace={"__doc__": "Every run parameter (see ``lstm_xor.config.PARAMS`` for their help).",
+               "__post_init__": lambda self: self.validate(), "validate": _validate,
+               "to_dict": lambda self: dataclasses.asdict(self), "from_dict": classmethod(_from_dict),
+               "__module__": __name__})
+
+
+def parameters_source():
+    """The parameters cell of notebooks/train.ipynb: every parameter with its help, grouped by owner."""
+    lines = ["# Parameters: the same names as RunConfig and `python -m lstm_xor train --help`."]
+    seen = set()
+    for title, params in groups():
+        params = [p for p in params if p.name not in seen]
+        seen.update(p.name for p in params)
+        if not params:
+            continue
+        lines.append(f"# -- {title}")
+        for p in params:
+            tag = "" if title == "common" else f"[{title.split()[-1]}] "
+            lines.append(f"{p.name}: {p.type.__name__} = {p.default!r}  # {tag}{p.help}")
+    return "\n".join(lines)

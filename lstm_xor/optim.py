@@ -84,11 +84,18 @@ def make_optimizer(name, size, dtype, momentum=0.0):
     raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {name!r}")
 
 
+def grad_norm(grad):
+    """The L2 norm of a flat gradient, summed in float64: a float32 dot overflows to inf
+    near 1.8e19 (a silent zero step after clipping) and hides NaN in nothing."""
+    g = np.asarray(grad, dtype=np.float64)
+    return float(np.sqrt(np.dot(g, g)))
+
+
 def clip_global_norm(grad, max_norm):
     """Scale grad in place so that its L2 norm is at most max_norm; returns the norm before."""
-    norm = float(np.sqrt(np.dot(grad, grad, out=None)))
+    norm = grad_norm(grad)
     if max_norm > 0 and norm > max_norm:
-        grad *= max_norm / norm
+        grad *= grad.dtype.type(max_norm / norm)
     return norm
 
 

@@ -2,6 +2,7 @@
 leaves the previous file or none, never half of one."""
 
 import json
+import math
 import os
 import tempfile
 import zipfile
@@ -28,8 +29,21 @@ def atomic_write(path, write):
         raise
 
 
+def json_safe(value):
+    """value with every non-finite float replaced by None: bare NaN and Infinity are not JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
+
+
 def write_record(path, record):
-    atomic_write(path, lambda f: f.write((json.dumps(record, indent=1) + "\n").encode()))
+    """The record as strict JSON (non-finite numbers as null), written atomically."""
+    text = json.dumps(json_safe(record), indent=1, allow_nan=False)
+    atomic_write(path, lambda f: f.write((text + "\n").encode()))
 
 
 def read_record(path):
@@ -54,7 +68,8 @@ def save_checkpoint(directory, params, optimizer_state, meta, keep_as=None):
 
     ``keep_as`` also keeps a copy under that name (the latest is always checkpoint.npz).
     """
-    arrays = {"params": params, "meta": np.array(json.dumps(dict(meta, format=CHECKPOINT_FORMAT)))}
+    meta = json.dumps(json_safe(dict(meta, format=CHECKPOINT_FORMAT)), allow_nan=False)
+    arrays = {"params": params, "meta": np.array(meta)}
     arrays.update({f"opt_{k}": np.asarray(v) for k, v in optimizer_state.items()})
     atomic_write(checkpoint_path(directory), lambda f: np.savez(f, **arrays))
     if keep_as:

@@ -3,8 +3,17 @@
 import numpy as np
 
 
+def _label(metric):
+    return metric.replace("_", " ")
+
+
+def test_metrics(record):
+    """The task's per-epoch test metrics in a record's history (the loss apart)."""
+    return [k[5:] for k in record["history"] if k.startswith("test_") and k != "test_loss"]
+
+
 def plot_history(record, smooth=50):
-    """Loss per iteration (raw and smoothed), loss per epoch, test accuracy per epoch."""
+    """Loss per iteration (raw and smoothed), loss per epoch, the task's test metrics per epoch."""
     import matplotlib.pyplot as plt
     h = record["history"]
     fig, axes = plt.subplots(1, 3, figsize=(14, 3.6))
@@ -19,28 +28,27 @@ def plot_history(record, smooth=50):
     epochs = np.arange(1, len(h["epoch_loss"]) + 1)
     axes[1].plot(epochs, h["epoch_loss"], "o-")
     axes[1].set(xlabel="epoch", ylabel="sum of iteration losses", yscale="log", title="training loss per epoch")
-    axes[2].plot(epochs, h["test_last_bit_accuracy"], "o-", label="last bit")
-    axes[2].plot(epochs, h["test_sequence_accuracy"], "s-", label="whole string")
-    axes[2].set(xlabel="epoch", ylabel="test accuracy", ylim=(-0.02, 1.02), title="test accuracy")
+    for metric, marker in zip(test_metrics(record), "os^vD", strict=False):
+        axes[2].plot(epochs, h[f"test_{metric}"], f"{marker}-", label=_label(metric))
+    axes[2].set(xlabel="epoch", ylabel="test metric", title="test metrics")
     axes[2].legend()
     fig.tight_layout()
     return fig
 
 
 def summary_markdown(record):
-    """The report's two metrics as counts and percentages, plus status and time."""
-    t = record["test"]
+    """The task's test figures, plus status and time, as a Markdown table."""
+    from lstm_xor.tasks import get_task
+    task = get_task(record["config"]["task"])
     rows = [("status", record["status"]), ("epochs", record["epochs_completed"]),
             ("wall time", f"{record['wall_seconds']:.1f} s")]
-    if t:
-        rows += [("last bit right", f"{t['correct_last_bit']} / {t['n']} ({100 * t['last_bit_accuracy']:.3f}%)"),
-                 ("whole string right", f"{t['correct_sequences']} / {t['n']} ({100 * t['sequence_accuracy']:.3f}%)"),
-                 ("test loss", f"{t['loss']:.6g}")]
+    if record["test"]:
+        rows += task.summary_rows(record["test"])
+        rows.append(("test loss", f"{record['test']['loss']:.6g}"))
     if record.get("min_iteration_loss") is not None:
         rows.append(("min iteration loss", f"{record['min_iteration_loss']:.6g}"))
-    for length, r in (record.get("long_strings") or {}).items():
-        rows.append((f"length {length}: last bit / whole string",
-                     f"{100 * r['last_bit_accuracy']:.2f}% / {100 * r['sequence_accuracy']:.2f}%"))
+    for label, metrics in (record.get("extra_tests") or {}).items():
+        rows.append((f"{task.extra_name} {label}", task.summary(metrics)))
     return "| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
 
 
@@ -78,7 +86,7 @@ _ITERATIONS = {}
 
 def iterations_per_epoch(config):
     """Optimizer steps in one epoch of this configuration (grouped batches: per length, rounded up)."""
-    from lstm_xor.data.parity import make_parity, split
+    from lstm_xor.tasks.parity import make_parity, split
     key = tuple(config[k] for k in ("n_samples", "min_length", "max_length", "seed", "test_fraction",
                                      "batch_size", "batching"))
     if key not in _ITERATIONS:
@@ -364,7 +372,7 @@ def runs_table(records, ids, runs_dir):
 
 def long_strings_table(records, ids, runs_dir):
     """Test accuracy on strings longer than any trained on (eval_lengths)."""
-    lengths = sorted({int(k) for i in ids if i in records for k in (records[i].get("long_strings") or {})})
+    lengths = sorted({int(k) for i in ids if i in records for k in (records[i].get("extra_tests") or {})})
     if not lengths:
         return "No record with a longer-strings evaluation yet."
     head = ("| run | " + " | ".join(f"length {n}: last bit / whole string" for n in lengths) + " |\n|---|"
@@ -372,11 +380,11 @@ def long_strings_table(records, ids, runs_dir):
     rows = []
     for run_id in ids:
         rec = records.get(run_id)
-        if not rec or not rec.get("long_strings"):
+        if not rec or not rec.get("extra_tests"):
             continue
         cells = []
         for n in lengths:
-            r = rec["long_strings"].get(str(n))
+            r = rec["extra_tests"].get(str(n))
             cells.append(f"{100 * r['last_bit_accuracy']:.2f}% / {100 * r['sequence_accuracy']:.2f}%" if r else "–")
         rows.append(f"| {link(run_id, records, runs_dir)} | " + " | ".join(cells) + " |")
     return head + "\n" + "\n".join(rows)

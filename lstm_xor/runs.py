@@ -7,7 +7,8 @@ records, and ``<book>/_toc.yml`` is written to list the pages that exist. The bo
 build itself never executes anything.
 
 Skipping. A run is done when its record carries the fingerprint of its parameters
-and of the package version (``driver.fingerprint``) and its notebook exists; done
+and of the numerics version (``lstm_xor.NUMERICS_VERSION``, ``driver.fingerprint``: a change that
+cannot move a number, a docstring say, re-runs nothing) and its notebook exists; done
 runs are skipped unless ``--force``. The notebook and the record are written
 atomically: papermill writes to a temporary path that is renamed when it succeeds,
 and the record gets its fingerprint last, so an interrupted run never looks done.
@@ -39,11 +40,11 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
-from lstm_xor import __version__, registry
+from lstm_xor import NUMERICS_VERSION, __version__, registry
 from lstm_xor.config import RunConfig
 from lstm_xor.optim import lr_at, parse_schedule
 from lstm_xor.records import atomic_write, read_json_or_none, read_record, write_record
-from lstm_xor.train import RESUMABLE
+from lstm_xor.loop import RESUMABLE
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE = REPO / "notebooks" / "train.ipynb"
@@ -108,7 +109,7 @@ def profile_config(run, profile="full", engines=None):
 
 def fingerprint(config):
     kept = {k: v for k, v in sorted(config.items()) if k not in NOT_FINGERPRINTED}
-    text = json.dumps({"config": kept, "lstm_xor": __version__}, sort_keys=True)
+    text = json.dumps({"config": kept, "numerics": NUMERICS_VERSION}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -314,7 +315,7 @@ def find_start(book, step):
     """Where to start: ('own', k, meta) for an interrupted attempt with the same fingerprint,
     ('copy', k, path, run id, meta) for another run's kept checkpoint, or None for epoch 0.
 
-    Any kept checkpoint of the current package version whose first k epochs are this
+    Any kept checkpoint of the current numerics version whose first k epochs are this
     run's first k epochs will do (the longest wins; the planned source among equals).
     """
     own_dir = book.checkpoints / step.id
@@ -322,7 +323,7 @@ def find_start(book, step):
     if book.checkpoints.exists():
         for directory in sorted(book.checkpoints.iterdir()):
             stamp = read_json_or_none(directory / "fingerprint.json") or {}
-            if directory == own_dir or stamp.get("lstm_xor") != __version__:
+            if directory == own_dir or stamp.get("numerics") != NUMERICS_VERSION:
                 continue
             for path in directory.glob("checkpoint-*.npz"):
                 k = path.stem.split("-", 1)[1]
@@ -451,7 +452,7 @@ def execute_run(book, step, profile, template=TEMPLATE, timeout=None):
     if not (start and start[0] == "own"):
         shutil.rmtree(own_dir, ignore_errors=True)
     own_dir.mkdir(parents=True, exist_ok=True)
-    stamp = {"run": step.id, "fingerprint": step.fingerprint, "lstm_xor": __version__}
+    stamp = {"run": step.id, "fingerprint": step.fingerprint, "numerics": NUMERICS_VERSION}
     atomic_write(own_dir / "fingerprint.json", lambda f: f.write(json.dumps(stamp).encode()))
     if start and start[0] == "copy":
         shutil.copyfile(start[2], own_dir / "checkpoint.npz")
@@ -489,7 +490,8 @@ def execute_run(book, step, profile, template=TEMPLATE, timeout=None):
         resumed = {"run": step.id if start[0] == "own" else start[3], "epoch": start[1],
                    "wall_seconds": float(start[-1].get("wall", 0.0))}
     record["driver"] = {"run": step.id, "group": step.run.group, "profile": profile,
-                        "fingerprint": step.fingerprint, "lstm_xor": __version__, "resumed_from": resumed,
+                        "fingerprint": step.fingerprint, "lstm_xor": __version__, "numerics": NUMERICS_VERSION,
+                        "resumed_from": resumed,
                         "notebook_seconds": seconds, "finished": datetime.now(UTC).isoformat(timespec="seconds")}
     write_record(record_path, record)
     os.chmod(record_path, 0o644)

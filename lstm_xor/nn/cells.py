@@ -67,7 +67,7 @@ def lengths_from_batch_sizes(batch_sizes, N):
     return (np.asarray(batch_sizes)[None, :] > np.arange(N)[:, None]).sum(1)
 
 
-def _buffer(ws, name, shape, dtype, zero):
+def buffer(ws, name, shape, dtype, zero):
     """A contiguous (shape) array, carved from a flat buffer that only grows."""
     size = int(np.prod(shape))
     flat = None if ws is None else ws.get(name)
@@ -118,7 +118,7 @@ def _start(x, batch_sizes, D_weights, H, state, n_state, ws):
         raise ValueError(f"state must be {n_state} arrays of shape (H, N) = ({H}, {N})")
     batch_sizes = [int(n) for n in batch_sizes]
     ragged = batch_sizes[-1] < N
-    xh = _buffer(ws, "xh", (T + 1, D + 1 + H, N), x.dtype, zero=False)
+    xh = buffer(ws, "xh", (T + 1, D + 1 + H, N), x.dtype, zero=False)
     xh[:T, :D] = x
     xh[:, D] = 1.0
     xh[0, D + 1:] = 0.0 if state is None else state[0]
@@ -158,7 +158,7 @@ def _zero_inactive(a, batch_sizes):
 def _transposed(ws, name, a):
     """a (T, F, N) -> contiguous (F, T, N) copy in ws."""
     T, F, N = a.shape
-    out = _buffer(ws, name, (F, T, N), a.dtype, zero=False)
+    out = buffer(ws, name, (F, T, N), a.dtype, zero=False)
     np.copyto(out, a.transpose(1, 0, 2))
     return out
 
@@ -176,7 +176,7 @@ def _finish(xh, H, ws):
 def _weight_grad(dzT, xinT, ws, name):
     """sum_t dz[t] @ xin[t].T as one GEMM: dzT (G, T, N) and xinT (K, T, N), both feature-major -> (G, K)."""
     G, T, N = dzT.shape
-    out = _buffer(ws, name + "_dW", (G, xinT.shape[0]), dzT.dtype, zero=False)
+    out = buffer(ws, name + "_dW", (G, xinT.shape[0]), dzT.dtype, zero=False)
     return np.matmul(dzT.reshape(G, T * N), xinT.reshape(-1, T * N).T, out=out)
 
 
@@ -184,7 +184,7 @@ def _input_grad(WxT, dzT, ws, name):
     """dx (T, D, N) = Wx.T @ dz for all steps, from dzT (G, T, N): one GEMM, returned as a (T, D, N) view."""
     G, T, N = dzT.shape
     D = WxT.shape[0]
-    flat = _buffer(ws, name + "_dxT", (D, T * N), dzT.dtype, zero=False)
+    flat = buffer(ws, name + "_dxT", (D, T * N), dzT.dtype, zero=False)
     np.matmul(WxT, dzT.reshape(G, T * N), out=flat)
     return flat.reshape(D, T, N).transpose(1, 0, 2)
 
@@ -210,13 +210,13 @@ def rnn_backward(dh_out, dfinal, cache, need_dx=True):
     H = W.shape[0]
     D = W.shape[1] - 1 - H
     T, N = len(batch_sizes), xh.shape[2]
-    WhT = _buffer(ws, "WhT", (H, H), W.dtype, zero=False)
+    WhT = buffer(ws, "WhT", (H, H), W.dtype, zero=False)
     np.copyto(WhT, W[:, D + 1:].T)
-    dz = _buffer(ws, "dz", (T, H, N), W.dtype, zero=False)
+    dz = buffer(ws, "dz", (T, H, N), W.dtype, zero=False)
     h = xh[1:, D + 1:]
     np.multiply(h, h, out=dz)  # tanh' = 1 - h^2, for all steps at once
     np.subtract(1.0, dz, out=dz)
-    dh = _dfinal(dfinal, 0, _buffer(ws, "dh", (H, N), W.dtype, zero=False))
+    dh = _dfinal(dfinal, 0, buffer(ws, "dh", (H, N), W.dtype, zero=False))
     for t in range(T - 1, -1, -1):
         n = batch_sizes[t]
         d, g = dh[:, :n], dz[t, :, :n]
@@ -254,15 +254,15 @@ def lstm_forward(W, x, batch_sizes, state=None, ws=None):
     xh, batch_sizes, _ = _start(x, batch_sizes, W.shape[1] - 1 - H, H, state, 2, ws)
     T, D, N = x.shape
     dt = xh.dtype
-    Ws = _buffer(ws, "Ws", W.shape, dt, zero=False)
+    Ws = buffer(ws, "Ws", W.shape, dt, zero=False)
     np.copyto(Ws, W)
     Ws[H:] *= 0.5  # f, i, o rows
-    G = _buffer(ws, "G", (T + 1, 6 * H, N), dt, zero=False)
+    G = buffer(ws, "G", (T + 1, 6 * H, N), dt, zero=False)
     G8 = G.reshape(T + 1, 6, H, N)
     G8[0, 0] = 0.0 if state is None else state[1]
     H2, H5 = 2 * H, 5 * H
     h_rows = D + 1
-    scratch = _buffer(ws, "scratch", (2, H, N), dt, zero=False)
+    scratch = buffer(ws, "scratch", (2, H, N), dt, zero=False)
 
     def build():
         views = []
@@ -312,7 +312,7 @@ def lstm_backward(dh_out, dfinal, cache, need_dx=True):
     G8 = G.reshape(T + 1, 6, H, N)
     c, g, f, i, o, tc = (G8[:T, k] for k in range(6))
     h = xh[1:, D + 1:]
-    tmp = _buffer(ws, "tmp", (T, H, N), dt, zero=False)
+    tmp = buffer(ws, "tmp", (T, H, N), dt, zero=False)
     np.multiply(h, tc, out=tc)
     np.subtract(o, tc, out=tc)  # o (1 - tanh(c)^2)
     np.multiply(h, o, out=o)
@@ -328,10 +328,10 @@ def lstm_backward(dh_out, dfinal, cache, need_dx=True):
     np.subtract(tmp, f, out=f)  # c f (1 - f)
     dh_final = None if dfinal is None or len(dfinal) < 1 or dfinal[0] is None else np.asarray(dfinal[0], dt)
     dc_final = None if dfinal is None or len(dfinal) < 2 or dfinal[1] is None else np.asarray(dfinal[1], dt)
-    dh = _buffer(ws, "dh", (H, N), dt, zero=True)
-    dc = _buffer(ws, "dc", (H, N), dt, zero=False)
+    dh = buffer(ws, "dh", (H, N), dt, zero=True)
+    dc = buffer(ws, "dc", (H, N), dt, zero=False)
     G8[T, 0] = 0.0
-    WhT = _buffer(ws, "WhT", (H, 4 * H), dt, zero=False)
+    WhT = buffer(ws, "WhT", (H, 4 * H), dt, zero=False)
     np.copyto(WhT, W[:, D + 1:].T)
     H5 = 5 * H
     ends = {}  # step -> the columns whose last step it is
@@ -378,10 +378,10 @@ def gru_forward(Wx, Wh, x, batch_sizes, state=None, ws=None):
     xh, batch_sizes, ragged = _start(x, batch_sizes, Wx.shape[1] - 1, H, state, 1, ws)
     T, D, N = x.shape
     dt = xh.dtype
-    ax = _buffer(ws, "ax", (T, 3 * H, N), dt, zero=False)  # input parts of all steps
+    ax = buffer(ws, "ax", (T, 3 * H, N), dt, zero=False)  # input parts of all steps
     np.matmul(Wx, xh[:T, :D + 1], out=ax)
-    gates = _buffer(ws, "gates", (T, 3 * H, N), dt, zero=ragged)  # r z n activations
-    ahn = _buffer(ws, "ahn", (T, H, N), dt, zero=ragged)  # Wh_n [1; h], for the backward
+    gates = buffer(ws, "gates", (T, 3 * H, N), dt, zero=ragged)  # r z n activations
+    ahn = buffer(ws, "ahn", (T, H, N), dt, zero=ragged)  # Wh_n [1; h], for the backward
     H2 = 2 * H
     for t, n in enumerate(batch_sizes):
         a = gates[t, :, :n]
@@ -409,10 +409,10 @@ def gru_backward(dh_out, dfinal, cache, need_dx=True):
     D = Wx.shape[1] - 1
     T, N = len(batch_sizes), gates.shape[2]
     dt = Wh.dtype
-    WhT = _buffer(ws, "WhT", (H, 3 * H), dt, zero=False)
+    WhT = buffer(ws, "WhT", (H, 3 * H), dt, zero=False)
     np.copyto(WhT, Wh[:, 1:].T)
-    dax = _buffer(ws, "dax", gates.shape, dt, zero=False)  # (T, 3H, N) input parts
-    dah = _buffer(ws, "dah", gates.shape, dt, zero=False)  # (T, 3H, N) recurrent parts
+    dax = buffer(ws, "dax", gates.shape, dt, zero=False)  # (T, 3H, N) input parts
+    dah = buffer(ws, "dah", gates.shape, dt, zero=False)  # (T, 3H, N) recurrent parts
     # the gates' derivatives for all steps at once, into dah as scratch
     r, z, nn = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:]
     sr, sz, sn = dah[:, :H], dah[:, H:2 * H], dah[:, 2 * H:]
@@ -426,8 +426,8 @@ def gru_backward(dh_out, dfinal, cache, need_dx=True):
     np.multiply(nn, nn, out=dax[:, :H])  # scratch
     np.subtract(1.0, dax[:, :H], out=dax[:, :H])
     sn *= dax[:, :H]  # (1 - z) (1 - n^2)
-    dh = _dfinal(dfinal, 0, _buffer(ws, "dh", (H, N), dt, zero=False))
-    back = _buffer(ws, "back", (H, N), dt, zero=False)
+    dh = _dfinal(dfinal, 0, buffer(ws, "dh", (H, N), dt, zero=False))
+    back = buffer(ws, "back", (H, N), dt, zero=False)
     H2 = 2 * H
     for t in range(T - 1, -1, -1):
         n = batch_sizes[t]

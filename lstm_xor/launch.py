@@ -1,6 +1,7 @@
-"""Communicators and launchers. Training talks to a communicator; only this module touches MPI.
+"""Launchers: mpiexec jobs, ipyparallel engines, and cleaning up after them.
 
-Three ways to run one configuration, all through :func:`lstm_xor.train.train`:
+Training talks to a communicator (lstm_xor.comm); this module starts the processes
+that hold one. Three ways to run one configuration, all through :func:`lstm_xor.loop.train`:
 
 - one process (``engines == 1``): :class:`SerialComm`, every collective is the identity;
 - ``mpiexec -n N python -m lstm_xor train ...`` (batch systems): every rank builds
@@ -18,7 +19,6 @@ process with NumPy alone. Every place the project starts mpiexec goes through
 ``--oversubscribe`` (more ranks than cores is allowed, with a warning).
 """
 
-import hashlib
 import json
 import os
 import re
@@ -32,85 +32,16 @@ from dataclasses import replace
 
 import numpy as np
 
-from lstm_xor.records import read_json_or_none
+from lstm_xor.blas import set_blas_threads
+from lstm_xor.comm import MpiComm, under_mpi, world_comm
+from lstm_xor.config import RunConfig
+from lstm_xor.loop import build_model, train
+from lstm_xor.records import atomic_write, load_checkpoint, read_json_or_none, read_record
 
-# Environment variables that MPI launchers set in the processes they start.
-_MPI_ENV = ("OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE", "MV2_COMM_WORLD_SIZE")
 _BLAS_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 EPOCH_TIMEOUT = 1800.0  # seconds a notebook run waits for the next epoch before it calls the job hung
 POLL_SECONDS = 0.25
 _LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d[ T]\d\d:\d\d")
-
-
-class SerialComm:
-    """One process: every collective is the identity."""
-
-    rank, size = 0, 1
-
-    def allreduce_sum(self, buf):
-        return buf
-
-    def check_identical(self, flat):
-        return None
-
-    def barrier(self):
-        return None
-
-
-class MpiComm:
-    """An MPI communicator (``MPI.COMM_WORLD`` unless given) behind the same four calls."""
-
-    def __init__(self, comm=None):
-        from mpi4py import MPI
-        self._MPI = MPI
-        self.comm = MPI.COMM_WORLD if comm is None else comm
-        self.rank = self.comm.Get_rank()
-        self.size = self.comm.Get_size()
-
-    def allreduce_sum(self, buf):
-        """Sum ``buf`` (a contiguous float32/float64 array) over all ranks, in place; returns it."""
-        if not (isinstance(buf, np.ndarray) and buf.flags.c_contiguous):
-            raise TypeError("allreduce_sum needs a C-contiguous NumPy array")
-        self.comm.Allreduce(self._MPI.IN_PLACE, buf, op=self._MPI.SUM)
-        return buf
-
-    def check_identical(self, flat):
-        """Raise RuntimeError on every rank if the ranks' parameters are not bit-identical.
-
-        Each rank hashes its parameter bytes; the digests are gathered everywhere, so
-        all ranks reach the same verdict (none is left waiting in a collective).
-        """
-        digest = hashlib.blake2b(np.ascontiguousarray(flat).tobytes(), digest_size=16).hexdigest()
-        digests = self.comm.allgather(digest)
-        if len(set(digests)) == 1:
-            return None
-        odd = [r for r, d in enumerate(digests) if d != digests[0]]
-        values = np.ascontiguousarray(flat, dtype=np.float64)
-        high, low = values.copy(), values.copy()
-        self.comm.Allreduce(self._MPI.IN_PLACE, high, op=self._MPI.MAX)
-        self.comm.Allreduce(self._MPI.IN_PLACE, low, op=self._MPI.MIN)
-        spread = np.nan_to_num(high - low, nan=np.inf)
-        worst = int(np.argmax(spread))
-        raise RuntimeError(
-            f"parameters differ across MPI ranks: rank(s) {odd} of {self.size} do not match rank 0 "
-            f"(largest difference {spread[worst]:.3g} at parameter {worst}); the ranks no longer train "
-            "the same model, so the run is stopped. This is a bug or a broken all-reduce, never expected.")
-
-    def barrier(self):
-        self.comm.Barrier()
-
-
-def under_mpi():
-    """True when this process was started by an MPI launcher (mpiexec, srun with PMI/PMIx)."""
-    return any(var in os.environ for var in _MPI_ENV)
-
-
-def world_comm():
-    """MpiComm over the MPI world when launched under mpiexec with more than one process, else SerialComm."""
-    if not under_mpi():
-        return SerialComm()
-    comm = MpiComm()
-    return comm if comm.size > 1 else SerialComm()
 
 
 def cores():
@@ -203,8 +134,7 @@ def launch(config, timeout=None, capture=False):
     The job's output passes through (or is captured with ``capture``); a failed job raises
     RuntimeError with its exit code (and its output's tail when captured).
     """
-    from lstm_xor.records import read_record
-    argv = mpiexec_command(config.engines, [sys.executable, "-m", "lstm_xor.distributed",
+    argv = mpiexec_command(config.engines, [sys.executable, "-m", "lstm_xor.launch",
                                             json.dumps(config.to_dict())])
     kwargs = {"capture_output": True, "text": True} if capture else {}
     try:
@@ -241,8 +171,6 @@ def run_cli(config):
     for more ranks than cores (rank 0 warns that the ranks share cores).
     Returns the record on rank 0 (and in the launching process) and None elsewhere.
     """
-    from lstm_xor.blas import set_blas_threads
-    from lstm_xor.train import train
     if config.engines > 1 and not under_mpi():
         return launch(config)
     set_blas_threads(config.threads)
@@ -254,8 +182,7 @@ def run_cli(config):
 
 
 def _mpi_main(argv):
-    """Entry of the ranks that :func:`launch` starts: ``python -m lstm_xor.distributed CONFIG_JSON``."""
-    from lstm_xor.config import RunConfig
+    """Entry of the ranks that :func:`launch` starts: ``python -m lstm_xor.launch CONFIG_JSON``."""
     config = RunConfig.from_dict(json.loads(argv[0]))
     try:
         run_cli(config)
@@ -281,8 +208,6 @@ def run_notebook(config, epoch_timeout=None, on_progress=None):
     the job hung and stops it. ``on_progress(progress)`` is called in this process for
     every finished epoch, with rank 0's short summary of it.
     """
-    from lstm_xor.blas import set_blas_threads
-    from lstm_xor.train import train
     if config.engines == 1:
         set_blas_threads(config.threads)
         return train(config)
@@ -295,10 +220,6 @@ class EngineJobError(RuntimeError):
 
 def _engine_train(config_dict, progress_path):
     """Runs on every ipyparallel engine: one rank of the MPI job. Returns (rank, record, params)."""
-    from lstm_xor.blas import set_blas_threads
-    from lstm_xor.config import RunConfig
-    from lstm_xor.records import atomic_write
-    from lstm_xor.train import train
     config = RunConfig.from_dict(config_dict)
     set_blas_threads(config.threads)
     comm = MpiComm()
@@ -373,7 +294,6 @@ def run_engines(config, epoch_timeout=None, on_progress=None, startup_timeout=12
     import ipyparallel as ipp
     from traitlets.config import Config
 
-    from lstm_xor.train import build_model
     if epoch_timeout is None:
         epoch_timeout = float(os.environ.get("LSTM_XOR_EPOCH_TIMEOUT", EPOCH_TIMEOUT))
     n = config.engines
@@ -439,7 +359,6 @@ def _follow(ar, client, engines, config, progress_path, epoch_timeout, on_progre
     from tqdm.auto import tqdm
     first = 0
     if config.resume:
-        from lstm_xor.records import load_checkpoint
         try:
             first = int(load_checkpoint(config.checkpoint_dir)[2]["epoch"])
         except ValueError:
@@ -513,5 +432,5 @@ def _remote_message(error, engines):
 
 if __name__ == "__main__":
     # Through the package module, so train.py and this entry share one copy of this module.
-    from lstm_xor.distributed import _mpi_main as main
+    from lstm_xor.launch import _mpi_main as main
     sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,255 @@
+"""The training loop: epochs, steps, evaluation by additive tallies, history,
+checkpoints, divergence. It knows no task (``lstm_xor.tasks``) and no MPI
+(a communicator from ``lstm_xor.comm`` is passed in).
+
+Synchronous data parallelism: every rank builds the same global batch, takes
+its contiguous shard of rows, computes that shard's gradient of the *global*
+loss, one all-reduce sums them, and every rank applies the same optimiser step.
+Dropout masks are drawn for the global batch from a stream that does not
+depend on the rank. So the numbers do not depend on how many engines computed
+them (up to the order of floating-point sums).
+"""
+
+import math
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+
+from lstm_xor import NUMERICS_VERSION, __version__
+from lstm_xor.comm import SerialComm
+from lstm_xor.config import RunConfig, int_set
+from lstm_xor.nn.model import Model
+from lstm_xor.optim import clip_global_norm, lr_at, make_optimizer, parse_schedule
+from lstm_xor.records import load_checkpoint, save_checkpoint, write_record
+from lstm_xor.tasks import get_task
+from lstm_xor.tasks.base import Step
+
+# Parameters that may change between a checkpoint and its resumption. The learning
+# rate may too, as long as it agrees on every epoch already done: that is how runs
+# of the report that share their first epochs share one computation of them.
+RESUMABLE = {"epochs", "engines", "threads", "metrics_path", "checkpoint_dir", "resume", "stop_patience",
+             "keep_epochs", "eval_lengths", "lr", "lr_schedule"}
+EVAL_BATCH = 1000
+
+
+def build_model(config, spec=None):
+    """The model a configuration trains (``spec``: its task's ModelSpec, asked for when not given)."""
+    spec = spec or get_task(config.task).model_spec(config)
+    return Model(config.cell, spec.size, config.hidden, spec.outputs, config.layers, config.dropout, spec.head,
+                 config.init, config.forget_bias, np.dtype(config.dtype), config.seed,
+                 embed=spec.embed if spec.input == "tokens" else 0, slots=spec.slots, output=spec.output)
+
+
+def environment(config, comm):
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return {"lstm_xor": __version__, "numerics": NUMERICS_VERSION, "numpy": np.__version__,
+            "python": sys.version.split()[0], "engines": comm.size, "threads": config.threads, "cpu": cpu,
+            "cores": os.cpu_count()}
+
+
+class Trainer:
+    """One configuration's task, data, model and optimiser, and the two things done with them:
+    a synchronous optimiser step over a global batch, and evaluation over a data set."""
+
+    def __init__(self, config, comm=None):
+        self.config, self.comm = config, comm or SerialComm()
+        self.task = get_task(config.task)
+        self.splits = self.task.splits(config)
+        self.spec = self.task.model_spec(config)
+        self.model = build_model(config, self.spec)
+        self.every = self.spec.head == "every"
+        self.optimizer = make_optimizer(config.optimizer, self.model.n_params(), self.model.dtype, config.momentum)
+        self.grad_buf = np.empty(self.model.n_params() + 1, dtype=self.model.dtype)  # gradient, then the loss
+
+    def step(self, index, lr, step=None):
+        """One optimiser step over the global batch ``index``; returns (loss, gradient norm).
+
+        The norm is computed in float64 before clipping. When the loss or the
+        gradient is not finite, the parameters are left as they were.
+        """
+        config, model, comm, buf = self.config, self.model, self.comm, self.grad_buf
+        batch = self.task.batch(config, self.splits.train, index, model.dtype, step)
+        count = batch.loss_positions(self.every)
+        shard = np.array_split(np.arange(len(index)), comm.size)[comm.rank]
+        keep = None
+        if model.dropout > 0 and model.layers > 1:
+            epoch, iteration = (step.epoch, step.iteration) if step else (0, 0)
+            rng = np.random.default_rng([config.seed, 4, epoch, iteration])
+            keep = model.dropout_masks(rng, len(index), int(batch.lengths.max()))[:, shard]
+        P = model.n_params()
+        if len(shard):
+            mine = batch.rows(shard)
+            loss, _, _ = model.loss(mine.x, mine.lengths, mine.y, mine.mask, config.loss_reduction, count,
+                                    train=True, keep=keep)
+            buf[:P] = model.grad_flat
+            buf[P] = loss
+        else:
+            buf[...] = 0.0
+        comm.allreduce_sum(buf)  # one collective: the gradient and the loss together
+        grad = buf[:P]
+        norm = clip_global_norm(grad, config.clip_norm)
+        loss = float(buf[P])
+        if math.isfinite(norm) and math.isfinite(loss):
+            self.optimizer.step(model.flat, grad, lr)
+        return loss, norm
+
+    def evaluate(self, data, batch_size=EVAL_BATCH):
+        """The task's metrics and the loss over ``data``.
+
+        Sequences are sorted by length so each batch is nearly rectangular; each
+        rank takes a share, and one all-reduce sums the tallies.
+        """
+        model, task = self.model, self.task
+        order = np.argsort(data.lengths, kind="stable")
+        mine = np.array_split(order, self.comm.size)[self.comm.rank]
+        totals = None
+        for i in range(0, len(mine), batch_size):
+            batch = task.batch(self.config, data, mine[i:i + batch_size], model.dtype)
+            loss, out, _ = model.loss(batch.x, batch.lengths, batch.y, batch.mask, "sum", train=False,
+                                      backward=False)
+            counts = np.concatenate([[loss, batch.loss_positions(self.every)], task.tally(out, batch)])
+            totals = counts if totals is None else totals + counts
+        if totals is None:  # this rank has no share; it still joins the sum
+            totals = np.zeros(2 + task.tally_size)
+        totals = self.comm.allreduce_sum(np.ascontiguousarray(totals, dtype=np.float64))
+        metrics = task.metrics(totals[2:])
+        metrics["loss"] = float(totals[0] / (totals[1] if self.config.loss_reduction == "mean" else 1.0))
+        return metrics
+
+
+def _new_history(task):
+    history = {"iteration_loss": [], "epoch_loss": [], "epoch_seconds": [], "lr": []}
+    history.update({f"test_{m}": [] for m in (*task.history_metrics, "loss")})
+    return history
+
+
+def _rising(epoch_losses, patience):
+    if patience <= 0 or len(epoch_losses) <= patience:
+        return False
+    tail = epoch_losses[-patience - 1:]
+    return all(b > a for a, b in zip(tail, tail[1:], strict=False))
+
+
+def train(config, comm=None, progress=True, on_epoch=None):
+    """Run one configuration to its end and return the run record.
+
+    Rank 0 writes the record to ``config.metrics_path`` (also when the run
+    diverges or stops early) and, with ``checkpoint_dir``, a checkpoint after
+    every epoch. ``on_epoch(record)`` is called on rank 0 after each epoch.
+    """
+    if isinstance(config, dict):
+        config = RunConfig.from_dict(config)
+    config.validate()
+    start_time = time.perf_counter()
+    trainer = Trainer(config, comm)
+    comm, model, task = trainer.comm, trainer.model, trainer.task
+    lead = comm.rank == 0
+    schedule = parse_schedule(config.lr_schedule) if config.lr_schedule else [(0, config.lr)]
+    history, first_epoch, wall_before = _new_history(task), 0, 0.0
+    if config.resume:
+        if not config.checkpoint_dir:
+            raise ValueError("bad parameter resume=True: expected a checkpoint_dir to resume from")
+        history, first_epoch, wall_before = _restore(config, model, trainer.optimizer, schedule)
+    record = {"status": "running", "config": config.to_dict(), "epochs_completed": first_epoch,
+              "test": None, "history": history, "environment": environment(config, comm)}
+    keep_epochs = int_set("keep_epochs", config.keep_epochs)
+    status = "completed"
+    for epoch in range(first_epoch, config.epochs):
+        batches = task.batches(config, trainer.splits.train, epoch)
+        lr = lr_at(schedule, epoch)
+        bar = _progress(len(batches), f"epoch {epoch + 1}/{config.epochs}", progress and lead)
+        epoch_start, epoch_loss = time.perf_counter(), 0.0
+        data_rng = np.random.default_rng([config.seed, 3, epoch])
+        for iteration, index in enumerate(batches):
+            loss, norm = trainer.step(index, lr, Step(epoch, iteration, len(batches), data_rng))
+            history["iteration_loss"].append(loss)
+            epoch_loss += loss
+            bar.update(1)
+            if not (math.isfinite(loss) and math.isfinite(norm)):
+                status = "diverged"
+                record["diverged_epoch"] = epoch
+                record["diverged_iteration"] = iteration
+                break
+            if iteration % 100 == 0:
+                bar.set_postfix(loss=f"{loss:.4g}")
+        bar.close()
+        if status == "diverged":
+            break
+        history["epoch_seconds"].append(time.perf_counter() - epoch_start)
+        history["epoch_loss"].append(epoch_loss)
+        history["lr"].append(lr)
+        comm.check_identical(model.flat)
+        test = trainer.evaluate(trainer.splits.test)
+        for key in (*task.history_metrics, "loss"):
+            history[f"test_{key}"].append(test[key])
+        record.update(test=test, epochs_completed=epoch + 1)
+        if lead and config.checkpoint_dir:
+            wall = wall_before + time.perf_counter() - start_time
+            save_checkpoint(config.checkpoint_dir, model.flat, trainer.optimizer.state(),
+                            {"config": config.to_dict(), "epoch": epoch + 1, "history": history, "wall": wall},
+                            keep_as=f"checkpoint-{epoch + 1}.npz" if epoch + 1 in keep_epochs else None)
+        if lead and on_epoch:
+            on_epoch(record)
+        if _rising(history["epoch_loss"], config.stop_patience):
+            status = "stopped"
+            record["stopped_epoch"] = epoch
+            break
+    extra = task.extra_tests(config)
+    if extra and status != "diverged":
+        record["extra_tests"] = {label: trainer.evaluate(data, batch_size=500) for label, data in extra.items()}
+    finite = [v for v in history["iteration_loss"] if math.isfinite(v)]
+    record.update(status=status, min_iteration_loss=min(finite) if finite else None,
+                  wall_seconds=wall_before + time.perf_counter() - start_time)
+    if lead:
+        write_record(config.metrics_path, record)
+    record["model"] = model
+    return record
+
+
+def _restore(config, model, optimizer, schedule):
+    params, state, meta = load_checkpoint(config.checkpoint_dir)
+    saved = meta.get("config", {})
+    mismatched = sorted(k for k, v in config.to_dict().items() if k not in RESUMABLE and saved.get(k) != v)
+    if mismatched:
+        raise ValueError(f"checkpoint in {config.checkpoint_dir} was made with other parameters: "
+                         + ", ".join(f"{k}={saved.get(k)!r} (now {getattr(config, k)!r})" for k in mismatched))
+    if params.shape != model.flat.shape:
+        raise ValueError(f"checkpoint in {config.checkpoint_dir} holds {params.size} parameters, "
+                         f"the model has {model.flat.size}")
+    if not np.all(np.isfinite(params)):
+        raise ValueError(f"checkpoint in {config.checkpoint_dir} holds non-finite parameters")
+    done = meta["history"]["lr"]
+    if any(lr_at(schedule, e) != lr for e, lr in enumerate(done)):
+        raise ValueError(f"checkpoint in {config.checkpoint_dir} was trained with learning rates {done} per epoch, "
+                         f"which this run's lr/lr_schedule does not reproduce")
+    model.flat[...] = params
+    optimizer.load_state(state)
+    history = meta["history"]
+    history["iteration_loss"] = [math.nan if v is None else v for v in history["iteration_loss"]]
+    return history, int(meta["epoch"]), float(meta.get("wall", 0.0))
+
+
+class _NoBar:
+    def update(self, n):
+        pass
+
+    def set_postfix(self, **kw):
+        pass
+
+    def close(self):
+        pass
+
+
+def _progress(total, desc, show):
+    if not show:
+        return _NoBar()
+    from tqdm.auto import tqdm
+    return tqdm(total=total, desc=desc, leave=False, mininterval=1.0)

@@ -1,0 +1,151 @@
+"""The task interface: what a task gives the training loop, and nothing of MPI.
+
+A task is one module with one object, ``TASK``, an instance of a :class:`Task`
+subclass. The loop asks it for
+
+- its run parameters (:class:`Param`), which join the one flat ``RunConfig``;
+- ``splits(config)``: train / valid / test data sets (valid may be empty);
+  each has ``len()`` and per-sequence ``lengths``;
+- ``batches(config, data, epoch)``: one epoch's index arrays (by default the
+  shared packed or grouped batching of ``lstm_xor.data.batching``);
+- ``batch(config, data, index, dtype, step)``: one :class:`Batch`;
+- ``model_spec(config)``: a :class:`ModelSpec` (dense or token input, head at
+  every step or the last, classes or regression outputs);
+- ``tally(outputs, batch)``: a vector of additive counts, so that evaluation
+  over MPI ranks is one sum; ``metrics(totals)``: named figures from them.
+
+Batches are built for the global batch (every rank builds the same one) and
+sharded by rows, so nothing a task computes depends on the rank.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lstm_xor.data.batching import epoch_batches
+
+INPUTS = ("dense", "tokens")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One run parameter: its name, type, default and a one-line help text."""
+
+    name: str
+    type: type
+    default: object
+    help: str
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What the model must read and predict.
+
+    input 'dense': ``size`` features per step; 'tokens': ``slots`` integer tokens per
+    step from a vocabulary of ``size``, each embedded in ``embed`` dimensions.
+    head 'every' or 'last'; output 'classes' (softmax cross-entropy over
+    ``outputs`` classes) or 'regression' (``outputs`` values, squared error).
+    """
+
+    input: str
+    size: int
+    outputs: int
+    head: str = "every"
+    output: str = "classes"
+    embed: int = 0
+    slots: int = 1
+
+
+@dataclass
+class Batch:
+    """x (N, T, D) floats or (N, T[, S]) int tokens; lengths (N,); y classes or targets;
+    mask: the positions that carry a loss, (N, T) (head 'every') or (N,) bool, or None for all."""
+
+    x: np.ndarray
+    lengths: np.ndarray
+    y: np.ndarray
+    mask: np.ndarray | None = None
+
+    def rows(self, index):
+        """The sequences ``index`` of this batch (a shard of it)."""
+        return Batch(self.x[index], self.lengths[index], self.y[index],
+                     None if self.mask is None else self.mask[index])
+
+    def loss_positions(self, every):
+        """How many positions carry a loss: masked-in steps within each length (head 'every'), or sequences."""
+        if not every:
+            return int(len(self.lengths) if self.mask is None else np.count_nonzero(self.mask))
+        within = np.arange(self.y.shape[1])[None, :] < self.lengths[:, None]
+        return int(np.count_nonzero(within if self.mask is None else within & self.mask[:, :self.y.shape[1]]))
+
+
+@dataclass
+class Step:
+    """Where a training batch sits: the loop's position and a per-epoch random stream.
+
+    ``rng`` is drawn from in batch order on every rank alike, so a task can use it
+    (for a curriculum, noise, ...) without breaking equality across engine counts.
+    """
+
+    epoch: int
+    iteration: int
+    iterations: int
+    rng: np.random.Generator
+
+
+@dataclass
+class Splits:
+    train: object
+    valid: object
+    test: object
+
+
+class Task:
+    """Base class: a task overrides what it needs; ``batches`` and ``validate`` have defaults."""
+
+    name = ""
+    params = ()  # Param, the task's own run parameters
+    about = ""  # Markdown: what the task is, for the notebook's first pages
+    history_metrics = ()  # scalar metrics kept per epoch in the record's history
+    primary = ""  # the metric progress messages show
+    tally_size = 0  # the length of the vector ``tally`` returns
+    extra_name = "extra test"  # what an extra test's label names, for tables ("length" for parity's '100')
+
+    def validate(self, config):
+        """Raise ValueError naming a bad parameter of this task."""
+
+    def splits(self, config):
+        raise NotImplementedError
+
+    def batches(self, config, data, epoch):
+        return epoch_batches(data.lengths, config.batch_size, config.batching, config.seed, epoch)
+
+    def batch(self, config, data, index, dtype, step=None):
+        raise NotImplementedError
+
+    def model_spec(self, config):
+        raise NotImplementedError
+
+    def tally(self, outputs, batch):
+        raise NotImplementedError
+
+    def metrics(self, totals):
+        raise NotImplementedError
+
+    def extra_tests(self, config):
+        """{label: data set} evaluated once after training (longer strings, say); none by default."""
+        return {}
+
+    def summary(self, test):
+        """One line from a test's metrics (the CLI, extra tests)."""
+        return ", ".join(f"{k.replace('_', ' ')} {v:.4g}" for k, v in test.items() if isinstance(v, float))
+
+    def summary_rows(self, test):
+        """(label, text) rows of a run page's result table."""
+        return [(k.replace("_", " "), f"{v:.6g}") for k, v in test.items() if k != "loss"]
+
+
+def check_choice(name, value, accepted):
+    if value not in accepted:
+        raise ValueError(f"bad parameter {name}={value!r}: expected one of {', '.join(map(str, accepted))}")
+
