@@ -125,7 +125,11 @@ def _validate(self):
     if self.lr <= 0:
         _bad("lr", self.lr, "a positive number")
     if self.lr_schedule:
-        parse_schedule(self.lr_schedule)
+        try:
+            parse_schedule(self.lr_schedule)
+        except ValueError:
+            _bad("lr_schedule", self.lr_schedule, "epoch:lr pieces from epoch 0, epochs increasing, rates positive, "
+                 "e.g. '0:0.00035,20:0.00004'")
     for name in ("momentum", "clip_norm", "stop_patience"):
         if getattr(self, name) < 0:
             _bad(name, getattr(self, name), "a number >= 0")

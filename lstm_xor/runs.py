@@ -1,10 +1,14 @@
 """`python -m lstm_xor runs`: execute the run registry through papermill into the book.
 
-Every registry entry (lstm_xor.registry) becomes ``<book>/runs/<id>.ipynb``, an
-executed copy of ``notebooks/train.ipynb``, with its run record ``<id>.json``
-beside it. Then the summary notebooks of the book are re-executed against the
-records, and ``<book>/_toc.yml`` is written to list the pages that exist. The book
-build itself never executes anything.
+Every registry entry (the package lstm_xor.registry: one module per report, plus
+our own runs) becomes ``<book>/runs/<id>.ipynb``, an executed copy of
+``notebooks/train.ipynb``, with its run record ``<id>.json`` beside it; the first
+cell of each says what the run is, in the words of its report's module. Then the
+summary notebooks of the book (the root page, ``intro.ipynb``, and each registry
+part's) are re-executed against the records, and ``<book>/_toc.yml`` is written
+from ``registry.PARTS`` to list the pages that exist: the root, one part per report
+(its pages, then its run groups, each under its caption), and the scaling chapter.
+The book build itself never executes anything.
 
 Skipping. A run is done when its record carries the fingerprint of its parameters
 and of the numerics version (``lstm_xor.NUMERICS_VERSION``, ``driver.fingerprint``: a change that
@@ -42,9 +46,9 @@ from pathlib import Path
 
 from lstm_xor import NUMERICS_VERSION, __version__, registry
 from lstm_xor.config import RunConfig
+from lstm_xor.loop import RESUMABLE
 from lstm_xor.optim import lr_at, parse_schedule
 from lstm_xor.records import atomic_write, read_json_or_none, read_record, write_record
-from lstm_xor.loop import RESUMABLE
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE = REPO / "notebooks" / "train.ipynb"
@@ -52,7 +56,8 @@ BOOK = REPO / "book"
 CONFIG_YML = REPO / "_config.yml"
 
 # The book's generated pages: executed by the driver (papermill, in place) after the runs.
-SUMMARIES = ("intro.ipynb", "summary/report.ipynb", "summary/ours.ipynb")
+ROOT = "intro.ipynb"  # the book's first page (the toc's root): every run's totals
+SUMMARIES = (ROOT, *(name for part in registry.PARTS for name in part.summaries))
 SCALING = "scaling/scaling.ipynb"  # written by notebooks/scaling.ipynb's own driver; listed when present
 
 PROFILES = {
@@ -66,9 +71,7 @@ NOT_FINGERPRINTED = {"metrics_path", "checkpoint_dir", "resume", "keep_epochs", 
 # Parameters two runs may differ in and still share their first epochs (besides the lr per epoch).
 SHAREABLE = set(RESUMABLE)
 
-GROUP_CAPTIONS = {"report-fixed": "Report 000: fixed length 50",
-                  "report-variable": "Report 000: variable length 1-50",
-                  "ours": "Our runs"}
+GROUP_CAPTIONS = {group.name: group.caption for part in registry.PARTS for group in part.groups}
 
 
 # -- the plan -------------------------------------------------------------------------------------
@@ -242,23 +245,30 @@ def seed_book(book):
         shutil.copyfile(CONFIG_YML, config)
 
 
+def _toc_part(caption, files):
+    """A toc part: its caption and its chapters (book paths, suffix dropped); nothing when there are none."""
+    if not files:
+        return []
+    return [f"  - caption: \"{caption}\"", "    chapters:"] + \
+        [f"      - file: {Path(f).with_suffix('').as_posix()}" for f in files]
+
+
 def toc_text(book, runs=None):
-    """_toc.yml listing the pages that exist: introduction, the task, summaries, runs, scaling."""
+    """_toc.yml listing the pages that exist: the root page, one part per report (registry.PARTS), scaling.
+
+    A report's part is its static pages and summaries under its caption, then each of
+    its run groups under the group's caption (a toc caption heads a list of pages).
+    """
     runs = registry.RUNS if runs is None else runs
     lines = ["# Written by `python -m lstm_xor runs` from the run registry: it lists the pages that exist.",
-             "format: jb-book", "root: intro", "parts:",
-             "  - caption: The task", "    chapters:", "      - file: parity"]
-    summaries = [s for s in SUMMARIES[1:] if (book.root / s).exists()]
-    if summaries:
-        lines += ["  - caption: Results", "    chapters:"]
-        lines += [f"      - file: {Path(s).with_suffix('').as_posix()}" for s in summaries]
-    for group, caption in GROUP_CAPTIONS.items():
-        present = [r for r in runs if r.group == group and book.notebook(r.id).exists()]
-        if present:
-            lines += [f"  - caption: \"{caption}\"", "    chapters:"]
-            lines += [f"      - file: runs/{r.id}" for r in present]
+             "format: jb-book", f"root: {Path(ROOT).with_suffix('').as_posix()}", "parts:"]
+    for part in registry.PARTS:
+        lines += _toc_part(part.caption, [p for p in part.pages + part.summaries if (book.root / p).exists()])
+        for group in part.groups:
+            lines += _toc_part(group.caption, [f"runs/{r.id}" for r in runs
+                                               if r.group == group.name and book.notebook(r.id).exists()])
     if (book.root / SCALING).exists():
-        lines += ["  - caption: Scaling", "    chapters:", f"      - file: {Path(SCALING).with_suffix('').as_posix()}"]
+        lines += _toc_part("Scaling", [SCALING])
     return "\n".join(lines) + "\n"
 
 
@@ -345,39 +355,23 @@ def find_start(book, step):
 
 
 def intro_cell(step, start):
-    """The run notebook's first cell: title, what the run is, the report's figures, where it started."""
+    """The run notebook's first cell: title, what the run is, the report's figures, where it started.
+
+    The words for the run's data and the report's figures come from its part of the
+    registry (``Part.describe``, ``Part.figures``); the rest holds for any run.
+    """
     run, c = step.run, step.config
-    data = f"fixed length {c['max_length']}" if c["min_length"] == c["max_length"] else \
-        f"lengths {c['min_length']}-{c['max_length']}"
+    part = registry.part_of(run)
     rate = f"lr schedule `{c['lr_schedule']}`" if c["lr_schedule"] else f"lr {c['lr']:g}"
     lines = [f"# {run.id}: {run.title}", "",
-             f"{data}, {c['labels']} labels, {c['batching']} batches of {c['batch_size']}, {c['cell']} "
+             f"{part.describe(c)}, {c['batching']} batches of {c['batch_size']}, {c['cell']} "
              f"{c['hidden']}, {c['init']} init, {c['optimizer']} with {rate}, {c['loss_reduction']} loss, "
              f"clip {c['clip_norm']:g}, {c['epochs']} epochs, seed {c['seed']}.", ""]
     if run.note:
         lines += [run.note, ""]
     if run.expect:
         lines += [f"Expected: {run.expect}.", ""]
-    if run.report:
-        r = run.report
-        rows = []
-        if r["last_epoch_loss"] is not None:
-            rows.append(("last epoch loss", f"{r['last_epoch_loss']:g}"))
-        if r["min_batch_loss"] is not None:
-            rows.append(("min batch loss", f"{r['min_batch_loss']:g}"))
-        for e, v in sorted(r["epoch_losses"].items()):
-            rows.append((f"loss of epoch {e} (0-based)", f"{v:g}"))
-        if r["correct_last_bit"] is not None:
-            rows.append(("last bit right", f"{r['correct_last_bit']} / 20000 ({100 * r['last_bit_accuracy']:g}%)"))
-            rows.append(("whole string right",
-                         f"{r['correct_sequences']} / 20000 ({100 * r['sequence_accuracy']:g}%)"))
-        status = r["status"] + (f" ({r['stopped']})" if r["stopped"] else "")
-        if r["planned_epochs"]:
-            status += f"; planned {r['planned_epochs']} epochs"
-        rows.append(("status", status))
-        lines += ["The report's figures for this run (its losses are per batch of 32 strings; ours below are "
-                  "summed over 160 strings, so divide them by 5 to compare):", "",
-                  "| | report |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows] + [""]
+    lines += part.figures(run)
     if start and start[0] == "copy":
         k, n = start[1], c["epochs"]
         shared = "its first epoch is" if k == 1 else f"its first {k} epochs are"
@@ -516,8 +510,10 @@ def _duration(seconds):
 
 def _summary_stamp(book, profile, runs):
     h = hashlib.sha256(f"{__version__} {profile}".encode())
-    for module in ("report.py", "registry.py", "runs.py"):  # the code the summary pages call
-        h.update((Path(__file__).parent / module).read_bytes())
+    here = Path(__file__).parent
+    # The code the summary pages call: the generic tables, the driver, every report's registry and tables.
+    for path in [here / "report.py", here / "runs.py", *sorted((here / "registry").glob("*.py"))]:
+        h.update(path.relative_to(here).as_posix().encode() + path.read_bytes())
     for name in SUMMARIES:
         path = book.root / name
         h.update(_sources_hash(path).encode() if path.exists() else b"-")

@@ -10,7 +10,7 @@
   one string and one step at a time, a matrix per gate, float64, forward, backward and
   Adam), the tuned single process and the tuned MPI version, in strings per second.
 
-Every measurement of the tuned code runs :func:`lstm_xor.train._step` (the training
+Every measurement of the tuned code runs :meth:`lstm_xor.loop.Trainer.step` (the training
 step itself) in a fresh ``mpiexec -n N`` job of this module (``python -m
 lstm_xor.scaling KIND SPEC OUT``), so each configuration starts from the same state
 and 1 engine pays no MPI cost. Each public function can also record its numbers in a
@@ -68,15 +68,12 @@ def load_results(json_path):
 
 def machine():
     """What the numbers were measured on."""
-    from lstm_xor.distributed import cores
-    from lstm_xor.train import environment
-    env = environment(RunConfig(), _OneRank())
+    from lstm_xor.comm import SerialComm
+    from lstm_xor.launch import cores
+    from lstm_xor.loop import environment
+    env = environment(RunConfig(), SerialComm())
     return {"cpu": env["cpu"], "cores": cores(), "numpy": env["numpy"], "python": env["python"],
             "lstm_xor": env["lstm_xor"], "load_average": list(os.getloadavg())}
-
-
-class _OneRank:
-    rank, size = 0, 1
 
 
 # -- running a measurement under mpiexec -----------------------------------------
@@ -90,7 +87,7 @@ def _run_job(kind, spec, engines, threads, timeout):
     import resource
     import tempfile
 
-    from lstm_xor.distributed import cores, mpi_env, mpiexec_command
+    from lstm_xor.launch import cores, mpi_env, mpiexec_command
     with tempfile.TemporaryDirectory(prefix="lstm_xor-scaling-") as tmp:
         out = os.path.join(tmp, "result.json")
         argv = mpiexec_command(engines, [sys.executable, "-m", "lstm_xor.scaling", kind, json.dumps(spec), out])
@@ -124,7 +121,7 @@ def _children_cpu(resource):
 
 def machine_busy(seconds=1.0):
     """Share of the machine's CPU in use over ``seconds`` (this process idle meanwhile)."""
-    from lstm_xor.distributed import cores
+    from lstm_xor.launch import cores
     before = _cpu_busy()
     time.sleep(seconds)
     return (_cpu_busy() - before) / (seconds * cores())
@@ -183,17 +180,12 @@ def _per_rank(comm, value):
 
 
 def _setup(config):
+    """This rank's Trainer for ``config``, over the MPI world of the job."""
     from lstm_xor.blas import set_blas_threads
-    from lstm_xor.distributed import world_comm
-    from lstm_xor.optim import make_optimizer
-    from lstm_xor.train import build_model, parity_data
+    from lstm_xor.comm import world_comm
+    from lstm_xor.loop import Trainer
     set_blas_threads(config.threads)
-    comm = world_comm()
-    train_set, _ = parity_data(config)
-    model = build_model(config)
-    optimizer = make_optimizer(config.optimizer, model.n_params(), model.dtype, config.momentum)
-    grad_buf = np.empty(model.n_params() + 1, dtype=model.dtype)
-    return comm, train_set, model, optimizer, grad_buf
+    return Trainer(config, world_comm())
 
 
 def _job_steps(spec):
@@ -203,19 +195,20 @@ def _job_steps(spec):
     the all-reduce (which includes waiting for the slowest rank); the pure all-reduce is
     the same collective on the same buffer right after a barrier.
     """
-    from lstm_xor.data.parity import epoch_batches
-    from lstm_xor.train import _step
     config = RunConfig.from_dict(spec["config"])
-    comm, train_set, model, optimizer, grad_buf = _setup(config)
+    trainer = _setup(config)
+    comm, model, grad_buf = trainer.comm, trainer.model, trainer.grad_buf
     timed = TimedComm(comm)
-    batches = epoch_batches(train_set, config.batch_size, config.batching, config.seed, 0)
+    batches = trainer.task.batches(config, trainer.splits.train, 0)
     k = 0
 
     def steps(n, via):
         nonlocal k
+        trainer.comm = via
         for _ in range(n):
-            _step(config, model, optimizer, via, train_set, batches[k % len(batches)], config.lr, grad_buf, None, None)
+            trainer.step(batches[k % len(batches)], config.lr)
             k += 1
+        trainer.comm = comm
 
     steps(spec["warmup"], comm)
     rounds = []
@@ -246,27 +239,27 @@ def _job_steps(spec):
 
 def _job_accuracy(spec):
     """On every rank: train until the fixed test set reaches ``target`` (or a limit); training time only."""
-    from lstm_xor.data.parity import epoch_batches, make_parity
-    from lstm_xor.train import _step, evaluate
+    from lstm_xor.tasks.parity import make_parity
     config = RunConfig.from_dict(spec["config"])
-    comm, train_set, model, optimizer, grad_buf = _setup(config)
+    trainer = _setup(config)
+    comm, train_set = trainer.comm, trainer.splits.train
     test_set = make_parity(spec["test_strings"], config.min_length, config.max_length, config.seed + 10_000)
     trained, seen, epochs_done, step_times = 0.0, 0, 0, []
     curve, reached, next_eval = [], False, spec["eval_every"]
     first_epoch_seconds = None
     while not reached:
-        batches = epoch_batches(train_set, config.batch_size, config.batching, config.seed, epochs_done)
+        batches = trainer.task.batches(config, train_set, epochs_done)
         epoch_start = trained
         for index in batches:
             start = time.perf_counter()
-            _step(config, model, optimizer, comm, train_set, index, config.lr, grad_buf, None, None)
+            trainer.step(index, config.lr)
             step_times.append(time.perf_counter() - start)
             trained += step_times[-1]
             seen += len(index)
             if seen >= next_eval:
                 next_eval += spec["eval_every"]
                 clock = float(_per_rank(comm, trained)[0])  # rank 0's clock decides, for every rank
-                test = evaluate(model, test_set, config.labels, config.loss_reduction, comm)
+                test = trainer.evaluate(test_set)
                 curve.append({"strings": seen, "seconds": clock, "last_bit_accuracy": test["last_bit_accuracy"],
                               "sequence_accuracy": test["sequence_accuracy"]})
                 if test[spec["metric"]] >= spec["target"]:
@@ -326,7 +319,7 @@ def strong_scaling(engine_counts=None, threads=1, repeats=1, json_path=None, **k
     machine touches all of them alike); per count the measurement with the median step
     time is kept. Speed-up and efficiency are against the first entry (1 engine unless told).
     """
-    from lstm_xor.distributed import cores
+    from lstm_xor.launch import cores
     counts = int_list(engine_counts) or list(range(1, cores() + 1))
     runs = {n: [] for n in counts}
     for _ in range(max(1, repeats)):
@@ -348,7 +341,7 @@ def threads_vs_engines(threads=None, json_path=None, strong=None, **kwargs):
 
     ``strong`` (rows of :func:`strong_scaling`) supplies the engines' measurement when it has one.
     """
-    from lstm_xor.distributed import cores
+    from lstm_xor.launch import cores
     t = threads or cores()
     threaded = measure_steps(engines=1, threads=t, **kwargs)
     engines = next((r for r in strong or [] if r["engines"] == t and r["threads"] == 1), None)
@@ -516,13 +509,13 @@ class NaiveLSTM:
 def _job_naive(spec):
     """In one process: time NaiveLSTM training batch by batch, from the study's initial weights."""
     from lstm_xor.blas import set_blas_threads
-    from lstm_xor.data.parity import epoch_batches
-    from lstm_xor.train import build_model, parity_data
+    from lstm_xor.loop import Trainer
     set_blas_threads(1)
     cfg = RunConfig.from_dict(spec["config"])
-    train_set, _ = parity_data(cfg)
-    naive = NaiveLSTM.from_model(build_model(cfg), lr=cfg.lr, clip_norm=cfg.clip_norm)
-    order = np.concatenate(epoch_batches(train_set, cfg.batch_size, cfg.batching, cfg.seed, 0))[:spec["strings"]]
+    trainer = Trainer(cfg)
+    train_set = trainer.splits.train
+    naive = NaiveLSTM.from_model(trainer.model, lr=cfg.lr, clip_norm=cfg.clip_norm)
+    order = np.concatenate(trainer.task.batches(cfg, train_set, 0))[:spec["strings"]]
     per_batch, total = [], 0.0
     for i in range(0, len(order), cfg.batch_size):
         index = order[i:i + cfg.batch_size]

@@ -75,6 +75,30 @@ def test_toc_lists_runs_and_scaling_only_where_present(tmp_path):
     assert all(f"runs/{r.id}\n" in full for r in registry.RUNS)
 
 
+def test_toc_has_one_part_per_report_then_its_groups(tmp_path):
+    book = runs.Book(tmp_path / "book")
+    book.runs.mkdir(parents=True)
+    for part in registry.PARTS:
+        for page in part.pages + part.summaries:
+            (book.root / page).parent.mkdir(parents=True, exist_ok=True)
+            (book.root / page).write_text("{}")
+    for run in registry.RUNS:
+        (book.runs / f"{run.id}.ipynb").write_text("{}")
+    toc = yaml.safe_load(runs.toc_text(book))
+    assert toc["root"] == "intro"
+    expected = []
+    for part in registry.PARTS:
+        expected.append((part.caption, [str(Path(p).with_suffix("")) for p in part.pages + part.summaries]))
+        expected += [(g.caption, [f"runs/{r.id}" for r in g.runs]) for g in part.groups]
+    assert [(p["caption"], [c["file"] for c in p["chapters"]]) for p in toc["parts"]] == expected
+    # a report's pages are listed only where they exist; an empty group gets no caption
+    (book.root / registry.PARTS[0].summaries[0]).unlink()
+    (book.runs / f"{registry.RUNS[0].id}.ipynb").unlink()
+    text = runs.toc_text(book)
+    assert Path(registry.PARTS[0].summaries[0]).with_suffix("").as_posix() not in text
+    assert f"runs/{registry.RUNS[0].id}\n" not in text
+
+
 @pytest.mark.slow
 def test_book_builds_without_warnings_from_a_quick_profile(tmp_path):
     book = tmp_path / "book"
@@ -90,7 +114,9 @@ def test_book_builds_without_warnings_from_a_quick_profile(tmp_path):
     build = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
     html = tmp_path / "out" / "_build" / "html"
-    for page in ["intro", "parity", "summary/report", "summary/ours"] + [f"runs/{i}" for i in ids]:
+    pages = [Path(p).with_suffix("").as_posix() for part in registry.PARTS for p in part.pages + part.summaries]
+    assert {"parity", "summary/report", "summary/ours"} <= set(pages)
+    for page in ["intro"] + pages + [f"runs/{i}" for i in ids]:
         assert (html / f"{page}.html").exists(), page
     report_page = (html / "summary" / "report.html").read_text()
     assert 'href="../runs/fixed-03.html"' in report_page  # links to the run pages that exist

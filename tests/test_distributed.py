@@ -15,21 +15,15 @@ import numpy as np
 import psutil
 import pytest
 
+from lstm_xor.comm import SerialComm, world_comm
 from lstm_xor.config import RunConfig
-from lstm_xor.distributed import (
-    EngineJobError,
-    SerialComm,
-    cores,
-    mpi_env,
-    mpiexec_command,
-    run_notebook,
-    world_comm,
-)
+from lstm_xor.launch import EngineJobError, cores, mpi_env, mpiexec_command, run_notebook
+from lstm_xor.loop import build_model, train
 from lstm_xor.records import load_checkpoint, read_record
-from lstm_xor.train import build_model, train
 
-# float64, so engine counts may differ only by the order of floating-point sums.
-SMALL = dict(n_samples=400, hidden=16, dtype="float64", epochs=2, batch_size=32, seed=0)
+# float64, so engine counts may differ only by the order of floating-point sums; two layers with
+# dropout between them, whose masks are drawn for the global batch and so must not depend on the rank.
+SMALL = dict(n_samples=400, hidden=16, dtype="float64", epochs=2, batch_size=32, seed=0, layers=2, dropout=0.25)
 # Epochs long enough (about a second or more) that a kill after epoch 1 lands mid-run.
 LONGER = dict(n_samples=3000, hidden=32, dtype="float64", epochs=4, batch_size=32, seed=1)
 LAUNCHED = ("ipyparallel", "mpiexec", "prterun", "prted", "ipcontroller", "ipengine")
@@ -143,7 +137,7 @@ def test_check_identical_raises_on_every_rank_when_parameters_differ(tmp_path):
     script = tmp_path / "differ.py"
     script.write_text(textwrap.dedent("""
         import numpy as np
-        from lstm_xor.distributed import MpiComm, world_comm
+        from lstm_xor.comm import MpiComm, world_comm
         comm = world_comm()
         assert isinstance(comm, MpiComm) and comm.size == 2
         x = np.linspace(0.0, 1.0, 1000)

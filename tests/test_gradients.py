@@ -29,12 +29,12 @@ def test_model_parameter_gradients(cell, layers, head, mixed, reduction):
     model = Model(cell, 2, 3, 2, layers, head=head, dtype=np.float64, seed=5)
     model.flat[...] = rng.standard_normal(model.flat.size) * 0.6  # every weight generic, biases too
     x, lengths, y = _problem(head, mixed, rng)
-    loss, _ = model.loss(x, lengths, y, reduction)
+    loss, _, _ = model.loss(x, lengths, y, reduction=reduction)
     analytic = {name: g.copy() for name, g in model.grads.items()}
     assert set(analytic) == set(model.params)
 
     def f():
-        return model.loss(x, lengths, y, reduction)[0]
+        return model.loss(x, lengths, y, reduction=reduction, backward=False)[0]
 
     assert f() == loss
     for name, p in model.params.items():
@@ -50,13 +50,15 @@ def test_dropout_gradients_with_a_fixed_mask(cell):
     model = Model(cell, 2, 4, 2, 3, dropout=0.4, head="every", dtype=np.float64, seed=2)
     model.flat[...] = rng.standard_normal(model.flat.size) * 0.6
     x, lengths, y = _problem("every", True, rng)
+    keep = model.dropout_masks(np.random.default_rng(99), *y.shape)
 
-    def f():  # the same seed draws the same masks
-        return model.loss(x, lengths, y, "sum", train=True, rng=np.random.default_rng(99))[0]
+    def f():
+        return model.loss(x, lengths, y, reduction="sum", train=True, keep=keep, backward=False)[0]
 
-    f()
+    loss, _, _ = model.loss(x, lengths, y, reduction="sum", train=True, keep=keep)
     analytic = {name: g.copy() for name, g in model.grads.items()}
-    assert f() != model.loss(x, lengths, y, "sum", train=False)[0]  # the masks do something
+    assert f() == loss
+    assert f() != model.loss(x, lengths, y, reduction="sum", train=False)[0]  # the masks do something
     for name, p in model.params.items():
         err = rel_error(analytic[name], numerical_grad(f, p))
         assert err < TOL, f"{name}: relative error {err:.2e}"
@@ -66,12 +68,12 @@ def test_mean_reduction_divides_by_count():
     rng = np.random.default_rng(3)
     model = Model("lstm", 2, 3, 2, 1, dtype=np.float64)
     x, lengths, y = _problem("every", True, rng)
-    total, _ = model.loss(x, lengths, y, "sum")
+    total, _, _ = model.loss(x, lengths, y, reduction="sum")
     g_sum = model.grad_flat.copy()
-    mean, _ = model.loss(x, lengths, y, "mean")
+    mean, _, _ = model.loss(x, lengths, y, reduction="mean")
     assert mean == pytest.approx(total / lengths.sum(), rel=1e-14)
     np.testing.assert_allclose(model.grad_flat, g_sum / lengths.sum(), rtol=1e-12, atol=1e-15)
-    shard, _ = model.loss(x, lengths, y, "mean", count=20)
+    shard, _, _ = model.loss(x, lengths, y, reduction="mean", count=20)
     assert shard == pytest.approx(total / 20, rel=1e-14)
     np.testing.assert_allclose(model.grad_flat, g_sum / 20, rtol=1e-12, atol=1e-15)
 
@@ -124,3 +126,202 @@ def test_cell_gradients_without_final_state_gradient(cell):
     assert rel_error(dx, numerical_grad(f, x)) < TOL
     for dw, w in zip(dweights, weights, strict=True):
         assert rel_error(dw, numerical_grad(f, w)) < TOL
+
+
+# -- token inputs, regression head, loss mask, initial state -------------------
+
+def _check_every_parameter(model, f, analytic):
+    """Central differences of f() against the analytic gradients, parameter by parameter."""
+    assert set(analytic) == set(model.params)
+    for name, p in model.params.items():
+        numeric = numerical_grad(f, p)
+        assert np.any(numeric != 0), name
+        err = rel_error(analytic[name], numeric)
+        assert err < TOL, f"{name}: relative error {err:.2e}"
+
+
+def _generic(model, rng):
+    model.flat[...] = rng.standard_normal(model.flat.size) * 0.6  # every weight generic, biases too
+    return model
+
+
+def _grads(model):
+    return {name: g.copy() for name, g in model.grads.items()}
+
+
+def _valid(lengths, T):
+    return np.arange(T)[None, :] < np.asarray(lengths)[:, None]  # (N, T)
+
+
+# every pair of (layers, slots, lengths) values appears for each cell and head
+TOKEN_CASES = [(1, 1, False), (1, 2, True), (2, 1, True), (2, 2, False)]
+
+
+@pytest.mark.parametrize(("layers", "slots", "mixed"), TOKEN_CASES,
+                         ids=[f"{la}layer-{s}slot-{'mixed' if m else 'fixed'}" for la, s, m in TOKEN_CASES])
+@pytest.mark.parametrize("head", ["every", "last"])
+@pytest.mark.parametrize("cell", cells.CELLS)
+def test_token_model_parameter_gradients(cell, head, layers, slots, mixed):
+    """Every parameter, embed.W included, with out-of-vocabulary tokens in the padding."""
+    rng = np.random.default_rng([layers, slots, mixed, len(head), len(cell)])
+    V, E, H, C, N, T = 5, 2, 3, 3, 3, 5
+    model = _generic(Model(cell, V, H, C, layers, head=head, dtype=np.float64, seed=1, embed=E, slots=slots), rng)
+    lengths = np.array([2, 4, 3]) if mixed else np.full(N, T - 1)  # fixed: the last column is padding for all
+    pad = ~_valid(lengths, T)
+    x = rng.integers(0, V - 1, size=(N, T, slots))  # token V - 1 is never read
+    x = x[..., 0] if slots == 1 else x  # (N, T) for one slot
+    x[pad] = V + 7
+    y = rng.integers(0, C, size=(N, T) if head == "every" else N)
+    if head == "every":
+        y[pad] = C + 3  # labels past a length are never read either
+    loss, _, _ = model.loss(x, lengths, y)
+    analytic = _grads(model)
+    assert np.all(analytic["embed.W"][V - 1] == 0)
+    for fill in (0, V - 1, -5):  # whatever the padding holds, nothing changes
+        xp = x.copy()
+        xp[pad] = fill
+        assert model.loss(xp, lengths, y)[0] == loss
+        for name, g in model.grads.items():
+            np.testing.assert_array_equal(g, analytic[name])
+
+    def f():
+        return model.loss(x, lengths, y, backward=False)[0]
+
+    assert f() == loss
+    _check_every_parameter(model, f, analytic)
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
+@pytest.mark.parametrize("head", ["every", "last"])
+@pytest.mark.parametrize("cell", cells.CELLS)
+def test_regression_parameter_gradients(cell, head, reduction):
+    """Squared error with a mask and mixed lengths; NaN targets where no loss is taken leak nowhere."""
+    rng = np.random.default_rng([len(cell), len(head), len(reduction)])
+    N, T, D, H, K = 4, 4, 2, 3, 2
+    model = _generic(Model(cell, D, H, K, 1, head=head, dtype=np.float64, seed=3, output="regression"), rng)
+    x = rng.standard_normal((N, T, D))
+    lengths = np.array([2, 4, 1, 3])
+    if head == "every":
+        mask = rng.random((N, T)) < 0.6
+        mask[1, :2] = True
+        keep = mask & _valid(lengths, T)
+        y = rng.standard_normal((N, T, K))
+    else:
+        mask = keep = np.array([True, False, True, True])
+        y = rng.standard_normal((N, K))
+    y_nan = y.copy()
+    y_nan[~keep] = np.nan
+    loss, out, _ = model.loss(x, lengths, y_nan, mask=mask, reduction=reduction)
+    analytic = _grads(model)
+    assert np.isfinite(loss) and np.all(np.isfinite(model.grad_flat))
+    direct = np.sum((out[keep] - y[keep]) ** 2) / (1 if reduction == "sum" else keep.sum() * K)
+    assert loss == pytest.approx(direct, rel=1e-12)
+    y_zero = y.copy()
+    y_zero[~keep] = 0.0
+    assert model.loss(x, lengths, y_zero, mask=mask, reduction=reduction)[0] == loss
+    for name, g in model.grads.items():
+        np.testing.assert_array_equal(g, analytic[name])
+
+    def f():
+        return model.loss(x, lengths, y_nan, mask=mask, reduction=reduction, backward=False)[0]
+
+    _check_every_parameter(model, f, analytic)
+
+
+def _mask_problem(head, output, rng, N=4, T=5, D=2, C=3):
+    x = rng.standard_normal((N, T, D))
+    lengths = np.array([3, 5, 1, 4])  # unsorted
+    if head == "every":
+        mask = rng.random((N, T)) < 0.6
+        mask[1, 1:3] = True
+        keep = mask & _valid(lengths, T)
+    else:
+        mask = keep = np.array([True, False, True, True])
+    shape = (N, T) if head == "every" else (N,)
+    if output == "classes":
+        y = rng.integers(0, C, size=shape)
+        y[~keep] = C + 4  # never read: any value goes
+    else:
+        y = rng.standard_normal(shape + (C,))
+        y[~keep] = np.nan
+    return x, lengths, y, mask, keep
+
+
+def _direct_loss(output, out, y, keep):
+    """The loss over the kept positions only, by a NumPy formula: z (P, C) against y (P,) or (P, K)."""
+    z, t = out[keep], y[keep]
+    if output == "regression":
+        return float(np.sum((z - t) ** 2))
+    high = z.max(axis=1, keepdims=True)
+    lse = np.log(np.exp(z - high).sum(axis=1)) + high[:, 0]
+    return float(np.sum(lse - z[np.arange(len(t)), t]))
+
+
+@pytest.mark.parametrize("output", ["classes", "regression"])
+@pytest.mark.parametrize("head", ["every", "last"])
+def test_loss_mask_against_a_direct_formula(head, output):
+    """loss(mask=...) and its gradients equal a NumPy formula restricted to the masked-in positions."""
+    rng = np.random.default_rng([len(head), len(output)])
+    model = _generic(Model("gru", 2, 3, 3, 1, head=head, dtype=np.float64, seed=6, output=output), rng)
+    x, lengths, y, mask, keep = _mask_problem(head, output, rng)
+    loss, out, _ = model.loss(x, lengths, y, mask=mask)
+    analytic = _grads(model)
+    assert loss == pytest.approx(_direct_loss(output, out, y, keep), rel=1e-12)
+
+    def f():
+        return _direct_loss(output, model.forward(x, lengths)[0], y, keep)
+
+    _check_every_parameter(model, f, analytic)
+
+
+@pytest.mark.parametrize("output", ["classes", "regression"])
+@pytest.mark.parametrize("head", ["every", "last"])
+def test_loss_mask_with_mean_and_count(head, output):
+    """mean divides by the masked-in positions (times K for regression) or by count; past a length nothing counts."""
+    rng = np.random.default_rng([len(head), len(output), 1])
+    model = _generic(Model("lstm", 2, 3, 3, 1, head=head, dtype=np.float64, seed=6, output=output), rng)
+    x, lengths, y, mask, keep = _mask_problem(head, output, rng)
+    per = 3 if output == "regression" else 1
+    total, _, _ = model.loss(x, lengths, y, mask=mask)
+    g_sum = model.grad_flat.copy()
+    assert np.any(g_sum != 0)
+    mean, _, _ = model.loss(x, lengths, y, mask=mask, reduction="mean")
+    assert mean == pytest.approx(total / (keep.sum() * per), rel=1e-14)
+    np.testing.assert_allclose(model.grad_flat, g_sum / (keep.sum() * per), rtol=1e-12, atol=1e-15)
+    shard, _, _ = model.loss(x, lengths, y, mask=mask, reduction="mean", count=20)
+    assert shard == pytest.approx(total / (20 * per), rel=1e-14)
+    np.testing.assert_allclose(model.grad_flat, g_sum / (20 * per), rtol=1e-12, atol=1e-15)
+    # a mask that holds every position, padding too, is no mask
+    y_all = np.nan_to_num(y, nan=0.5) if output == "regression" else np.where(keep, y, 1)
+    plain, _, _ = model.loss(x, lengths, y_all, reduction="mean")
+    g_plain = model.grad_flat.copy()
+    assert model.loss(x, lengths, y_all, mask=np.ones(mask.shape, bool), reduction="mean")[0] == plain
+    np.testing.assert_array_equal(model.grad_flat, g_plain)
+    # and one that holds none gives nothing
+    assert model.loss(x, lengths, y, mask=np.zeros(mask.shape, bool), reduction="mean")[0] == 0.0
+    assert np.all(model.grad_flat == 0)
+
+
+@pytest.mark.parametrize("head", ["every", "last"])
+@pytest.mark.parametrize("cell", cells.CELLS)
+def test_parameter_gradients_with_an_initial_state(cell, head):
+    """loss(state=...) on an unsorted batch: the states of forward, and every parameter's gradient."""
+    rng = np.random.default_rng([len(cell), len(head), 2])
+    N, T, D, H, C, layers = 3, 4, 2, 3, 2, 2
+    model = _generic(Model(cell, D, H, C, layers, head=head, dtype=np.float64, seed=8), rng)
+    x, lengths, y = _problem(head, True, rng, N=N, T=T, D=D, C=C)
+    state = [tuple(rng.standard_normal((H, N)) for _ in range(n_states(cell))) for _ in range(layers)]
+    loss, out, finals = model.loss(x, lengths, y, state=state)
+    analytic = _grads(model)
+    out_f, finals_f = model.forward(x, lengths, state=state)
+    np.testing.assert_array_equal(out, out_f)
+    for layer, layer_f in zip(finals, finals_f, strict=True):
+        for a, b in zip(layer, layer_f, strict=True):
+            np.testing.assert_array_equal(a, b)
+    assert loss != model.loss(x, lengths, y)[0]  # the state matters
+
+    def f():
+        return model.loss(x, lengths, y, state=state, backward=False)[0]
+
+    assert f() == loss
+    _check_every_parameter(model, f, analytic)

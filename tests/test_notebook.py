@@ -1,14 +1,15 @@
 """notebooks/train.ipynb: its parameters are RunConfig's, and papermill runs it end to end."""
 
-import dataclasses
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
 import papermill as pm
 import pytest
 
-from lstm_xor.config import RunConfig
+from lstm_xor.config import PARAMS, parameters_source
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "train.ipynb"
 
@@ -16,11 +17,20 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "train.ipynb"
 def test_parameters_cell_is_the_run_configuration():
     nb = nbformat.read(NOTEBOOK, as_version=4)
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    assert cell.source == parameters_source(), (
+        "the parameters cell is generated from RunConfig: rewrite it with lstm_xor.config.parameters_source()")
     namespace = {}
     exec(cell.source, namespace)
-    defaults = {f.name: f.default for f in dataclasses.fields(RunConfig)}
-    assert {k: namespace[k] for k in defaults} == defaults
-    assert all("#" in line for line in cell.source.splitlines()[1:]), "every parameter has a comment"
+    assert {p.name: namespace[p.name] for p in PARAMS} == {p.name: p.default for p in PARAMS}
+    assert all("#" in line for line in cell.source.splitlines()), "every parameter has a comment"
+
+
+def test_help_notebook_groups_the_parameters_by_task():
+    result = subprocess.run([str(Path(sys.executable).parent / "papermill"), "--help-notebook", str(NOTEBOOK)],
+                            capture_output=True, text=True, timeout=120, check=True)
+    lines = result.stdout
+    assert "[parity] shortest string" in lines
+    assert lines.index("lr:") < lines.index("min_length:")
 
 
 @pytest.mark.slow

@@ -142,3 +142,12 @@ def test_parse_schedule_and_lr_at():
 def test_malformed_schedules(text):
     with pytest.raises(ValueError, match="lr_schedule"):
         parse_schedule(text)
+
+
+def test_gradient_norm_is_summed_in_float64():
+    big = np.full(4, 1e20, np.float32)  # a float32 dot overflows to inf here
+    assert clip_global_norm(big.copy(), 1.0) == pytest.approx(2e20)
+    clipped = big.copy()
+    clip_global_norm(clipped, 1.0)
+    assert np.allclose(clipped, 0.5), "clipped to norm 1, not to zero"
+    assert np.isnan(clip_global_norm(np.array([1.0, np.nan], np.float32), 1.0))

@@ -3,14 +3,20 @@
 import json
 import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from lstm_xor import registry, runs
 from lstm_xor.config import RunConfig
+from lstm_xor.loop import train
 from lstm_xor.optim import lr_at
-from lstm_xor.train import train
+from lstm_xor.registry import report000
+
+BOOK = Path(__file__).resolve().parents[1] / "book"
 
 # -- the registry ---------------------------------------------------------------------------------
 
@@ -21,7 +27,7 @@ def test_registry_lists_every_documented_run():
         groups.setdefault(run.group, []).append(run.id)
     assert groups["report-fixed"] == ["fixed-uniform"] + [f"fixed-{n:02d}" for n in range(1, 7)]
     assert groups["report-variable"] == [f"variable-{n:02d}" for n in range(1, 28)]
-    assert len(registry.REPORT_RUNS) == 1 + 6 + 27
+    assert len(report000.REPORT_RUNS) == 1 + 6 + 27
     ours = set(groups["ours"])
     assert {f"default-{k}-s{s}" for k in ("fixed", "variable") for s in (0, 1, 2)} <= ours
     assert {"final-variable", "final-fixed", "final-fixed-curriculum"} <= ours
@@ -33,7 +39,7 @@ def test_every_entry_is_a_valid_config_in_runconfig_names():
         config = run.config()  # validates
         assert set(run.params) <= set(config)
         if run.report is not None:
-            for name, value in registry.REPORT.items():
+            for name, value in report000.REPORT.items():
                 if name not in run.params:
                     assert config[name] == value, (run.id, name)
             assert (config["min_length"], config["max_length"]) == ((50, 50) if run.group == "report-fixed"
@@ -42,12 +48,12 @@ def test_every_entry_is_a_valid_config_in_runconfig_names():
 
 
 def test_report_figures_are_consistent():
-    for run in registry.REPORT_RUNS:
+    for run in report000.REPORT_RUNS:
         r = run.report
         assert r["status"] in ("completed", "stopped", "diverged")
         for count, fraction in (("correct_last_bit", "last_bit_accuracy"), ("correct_sequences", "sequence_accuracy")):
             if r[count] is not None:
-                assert r[count] / registry.REPORT_TEST_N == pytest.approx(r[fraction], abs=1e-9), run.id
+                assert r[count] / report000.REPORT_TEST_N == pytest.approx(r[fraction], abs=1e-9), run.id
         assert all(0 <= e < run.epochs for e in r["epoch_losses"]), run.id
         if r["last_epoch_loss"] is not None:
             assert r["epoch_losses"][run.epochs - 1] == r["last_epoch_loss"]
@@ -72,6 +78,43 @@ def test_registry_figures_spot_check():
     assert (uniform["init"], uniform["lr"], uniform["epochs"]) == ("uniform", 0.00075, 21)
     assert registry.get("final-fixed-curriculum").config()["curriculum_epochs"] == 1.0
     assert registry.get("default-variable-s2").config()["eval_lengths"] == "100,200,500"
+
+
+def test_parts_cover_every_run_once_and_list_pages_that_exist():
+    shown = [run.id for part in registry.PARTS for group in part.groups for run in group.runs]
+    assert sorted(shown) == sorted(run.id for run in registry.RUNS) and len(shown) == len(set(shown))
+    groups = [group.name for part in registry.PARTS for group in part.groups]
+    assert len(groups) == len(set(groups))  # a run's group names its part
+    assert [p.report for p in registry.PARTS] == sorted({p.report for p in registry.PARTS})  # one per report
+    for part in registry.PARTS:
+        for run in part.runs:
+            assert registry.part_of(run) is part
+        for page in part.pages + part.summaries:
+            assert (BOOK / page).is_file(), f"part {part.report} lists {page}, which is not in book/"
+        assert all(p.endswith(".md") for p in part.pages) and all(s.endswith(".ipynb") for s in part.summaries)
+    assert runs.SUMMARIES == (runs.ROOT, *(s for part in registry.PARTS for s in part.summaries))
+    assert registry.part_of(registry.get("final-fixed")) is report000.PART  # our parity runs: report 000's part
+    with pytest.raises(ValueError, match="no part"):
+        registry.part_of(registry.Run("stray", "nowhere", "A run of no part", {}))
+
+
+def test_registry_and_report_import_no_circle():
+    # The generic report code loads no registry module; the registry knows nothing of the driver.
+    code = ("import sys, lstm_xor.report; assert 'lstm_xor.registry' not in sys.modules, 'report'; "
+            "import lstm_xor.registry; assert 'lstm_xor.runs' not in sys.modules, 'registry'")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_run_page_words_come_from_the_runs_part():
+    steps = {s.id: s for s in runs.plan(profile="full")}
+    text = runs.intro_cell(steps["fixed-03"], None)
+    assert text.startswith("# fixed-03: Report, fixed length, run 3\n\nfixed length 50, prefix labels, grouped "
+                           "batches of 160, lstm 100, orthogonal init, adam with lr 0.00075, sum loss, clip 0, "
+                           "12 epochs, seed 0.\n")
+    assert "| last bit right | 19616 / 20000 (98.08%) |" in text and "| status | completed |" in text
+    ours = runs.intro_cell(steps["default-variable-s0"], None)
+    assert "lengths 1-50, prefix labels, packed batches of 32" in ours and "| report |" not in ours
+    assert "Expected: every test string right within the first epoch." in ours
 
 
 # -- the plan -------------------------------------------------------------------------------------

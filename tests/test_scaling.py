@@ -9,10 +9,7 @@ import papermill as pm
 import pytest
 
 from lstm_xor import scaling
-from lstm_xor.data.parity import epoch_batches
-from lstm_xor.distributed import SerialComm
-from lstm_xor.optim import make_optimizer
-from lstm_xor.train import _step, build_model, parity_data
+from lstm_xor.loop import Trainer, build_model
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "scaling.ipynb"
 TINY = dict(hidden=16, batch_size=32, n_samples=2000)
@@ -23,15 +20,13 @@ def test_naive_lstm_takes_the_same_steps_as_the_tuned_code(clip_norm):
     """Same network, loss, clipping and Adam: only the way of computing differs (float64)."""
     config = scaling.study_config(n_samples=400, hidden=12, batch_size=16, dtype="float64", lr=0.05,
                                   clip_norm=clip_norm)
-    train_set, _ = parity_data(config)
-    model = build_model(config)
+    trainer = Trainer(config)
+    model, train_set = trainer.model, trainer.splits.train
     naive = scaling.NaiveLSTM.from_model(model, lr=config.lr, clip_norm=config.clip_norm)
     assert np.array_equal(naive.to_flat(model), model.flat)
-    optimizer = make_optimizer("adam", model.n_params(), model.dtype)
-    grad_buf = np.empty(model.n_params() + 1)
     start = model.flat.copy()
-    for index in epoch_batches(train_set, config.batch_size, config.batching, config.seed, 0)[:3]:
-        tuned_loss = _step(config, model, optimizer, SerialComm(), train_set, index, config.lr, grad_buf, None, None)
+    for index in trainer.task.batches(config, train_set, 0)[:3]:
+        tuned_loss, _ = trainer.step(index, config.lr)
         naive_loss = naive.train_batch([train_set.bits[j, :train_set.lengths[j]] for j in index])
         assert naive_loss == pytest.approx(tuned_loss, rel=1e-12)
     assert np.max(np.abs(naive.to_flat(model) - model.flat)) < 1e-12

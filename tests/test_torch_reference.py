@@ -9,12 +9,11 @@ Weight mapping (torch -> ours), per layer:
 
 import numpy as np
 import pytest
+import torch
 from conftest import n_states
 
 from lstm_xor.nn import cells
 from lstm_xor.nn.model import Model
-
-torch = pytest.importorskip("torch")
 
 TOL = {"rtol": 1e-10, "atol": 1e-10}
 TORCH_LSTM_ORDER = "ifgo"
@@ -122,6 +121,38 @@ def test_cells_against_torch(cell, layers, mixed):
             np.testing.assert_allclose(dstates[k][j].T, state_leaves[j].grad[k].numpy(), **TOL)
 
 
+def _layer_names(cell, k):
+    return [f"l{k}.Wx", f"l{k}.Wh"] if cell == "gru" else [f"l{k}.W"]
+
+
+def _load(model, module, linear, embedding=None):
+    """Copy torch's weights into the model (embedding.weight is embed.W as it is: (V, E) both)."""
+    for k in range(model.layers):
+        for name, w in zip(_layer_names(model.cell, k), _ours_from_torch(model.cell, module, k), strict=True):
+            model.params[name][...] = w
+    model.params["head.W"][...] = linear.weight.detach().numpy()
+    model.params["head.b"][...] = linear.bias.detach().numpy()
+    if embedding is not None:
+        model.params["embed.W"][...] = embedding.weight.detach().numpy()
+
+
+def _assert_grads(model, module, linear, embedding=None):
+    """Every gradient of the model against torch's."""
+    checked = set()
+    for k in range(model.layers):
+        names = _layer_names(model.cell, k)
+        for name, g in zip(names, _ours_from_torch(model.cell, module, k, grad=True), strict=True):
+            np.testing.assert_allclose(model.grads[name], g, **TOL, err_msg=name)
+        checked.update(names)
+    np.testing.assert_allclose(model.grads["head.W"], linear.weight.grad.numpy(), **TOL)
+    np.testing.assert_allclose(model.grads["head.b"], linear.bias.grad.numpy(), **TOL)
+    checked.update(["head.W", "head.b"])
+    if embedding is not None:
+        np.testing.assert_allclose(model.grads["embed.W"], embedding.weight.grad.numpy(), **TOL)
+        checked.add("embed.W")
+    assert checked == set(model.grads)
+
+
 @pytest.mark.parametrize("head", ["every", "last"])
 @pytest.mark.parametrize("layers", [1, 2])
 @pytest.mark.parametrize("cell", cells.CELLS)
@@ -136,13 +167,8 @@ def test_model_loss_against_torch(cell, layers, head):
     y = rng.integers(0, C, size=(N, T) if head == "every" else N)
 
     model = Model(cell, D, H, C, layers, head=head, dtype=np.float64)
-    for k in range(layers):
-        names = [f"l{k}.Wx", f"l{k}.Wh"] if cell == "gru" else [f"l{k}.W"]
-        for name, w in zip(names, _ours_from_torch(cell, module, k), strict=True):
-            model.params[name][...] = w
-    model.params["head.W"][...] = linear.weight.detach().numpy()
-    model.params["head.b"][...] = linear.bias.detach().numpy()
-    loss, logits = model.loss(x, lengths, y, "sum")
+    _load(model, module, linear)
+    loss, logits, _ = model.loss(x, lengths, y, reduction="sum")
 
     packed = torch.nn.utils.rnn.pack_padded_sequence(torch.tensor(x), torch.tensor(lengths), batch_first=True,
                                                      enforce_sorted=False)
@@ -159,12 +185,97 @@ def test_model_loss_against_torch(cell, layers, head):
         np.testing.assert_allclose(logits, z.detach().numpy(), **TOL)
     loss_t.backward()
     assert loss == pytest.approx(loss_t.item(), rel=1e-12)
+    _assert_grads(model, module, linear)
+
+
+@pytest.mark.parametrize("head", ["every", "last"])
+@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("cell", cells.CELLS)
+def test_token_model_against_torch(cell, layers, head):
+    """Two token slots per step: torch.nn.Embedding, the two embeddings concatenated, the module on a
+    packed unsorted batch with an initial state, Linear and cross-entropy (sum); every gradient, the
+    embedding's too, and the final states."""
+    rng = np.random.default_rng([layers, len(head), len(cell), 2])
+    N, T, V, E, H, C = 4, 5, 6, 2, 3, 3
+    torch.manual_seed(layers)
+    embedding = torch.nn.Embedding(V, E).double()
+    module = _module(cell, 2 * E, H, layers, seed=11)
+    linear = torch.nn.Linear(H, C).double()
+    lengths = np.array([3, 5, 1, 4])
+    pad = np.arange(T)[None, :] >= lengths[:, None]
+    x = rng.integers(0, V, size=(N, T, 2))
+    y = rng.integers(0, C, size=(N, T) if head == "every" else N)
+    states = [tuple(rng.standard_normal((H, N)) for _ in range(n_states(cell))) for _ in range(layers)]
+
+    model = Model(cell, V, H, C, layers, head=head, dtype=np.float64, embed=E, slots=2)
+    _load(model, module, linear, embedding)
+    x_ours = x.copy()
+    x_ours[pad] = V + 3  # ours ignores the padding; torch.nn.Embedding would reject it
+    loss, logits, finals = model.loss(x_ours, lengths, y, state=states)
+
+    emb = embedding(torch.tensor(x)).reshape(N, T, 2 * E)  # per step [slot 0 | slot 1]
+    packed = torch.nn.utils.rnn.pack_padded_sequence(emb, torch.tensor(lengths), batch_first=True,
+                                                     enforce_sorted=False)
+    _, state_t = _torch_state(cell, states)
+    out, final = module(packed, state_t)
+    finals_t = final if cell == "lstm" else (final,)
+    if head == "every":
+        out, _ = torch.nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=T)
+        z = linear(out)
+        valid = torch.tensor(~pad)
+        loss_t = torch.nn.functional.cross_entropy(z[valid], torch.tensor(y)[valid], reduction="sum")
+        np.testing.assert_allclose(logits[~pad], z[valid].detach().numpy(), **TOL)
+    else:
+        z = linear(finals_t[0][-1])
+        loss_t = torch.nn.functional.cross_entropy(z, torch.tensor(y), reduction="sum")
+        np.testing.assert_allclose(logits, z.detach().numpy(), **TOL)
+    loss_t.backward()
+    assert loss == pytest.approx(loss_t.item(), rel=1e-12)
     for k in range(layers):
-        names = [f"l{k}.Wx", f"l{k}.Wh"] if cell == "gru" else [f"l{k}.W"]
-        for name, g in zip(names, _ours_from_torch(cell, module, k, grad=True), strict=True):
-            np.testing.assert_allclose(model.grads[name], g, **TOL)
-    np.testing.assert_allclose(model.grads["head.W"], linear.weight.grad.numpy(), **TOL)
-    np.testing.assert_allclose(model.grads["head.b"], linear.bias.grad.numpy(), **TOL)
+        for j in range(n_states(cell)):
+            np.testing.assert_allclose(finals[k][j].T, finals_t[j][k].detach().numpy(), **TOL)
+    assert np.any(model.grads["embed.W"] != 0)
+    _assert_grads(model, module, linear, embedding)
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
+@pytest.mark.parametrize("head", ["every", "last"])
+@pytest.mark.parametrize("cell", cells.CELLS)
+def test_regression_against_torch(cell, head, reduction):
+    """output="regression" against the module + Linear + MSELoss on a packed unsorted batch, NaN in the padding."""
+    rng = np.random.default_rng([len(head), len(cell), len(reduction)])
+    N, T, D, H, K, layers = 4, 5, 2, 3, 2, 2
+    module = _module(cell, D, H, layers, seed=5)
+    linear = torch.nn.Linear(H, K).double()
+    lengths = np.array([2, 5, 4, 1])
+    pad = np.arange(T)[None, :] >= lengths[:, None]
+    x = rng.standard_normal((N, T, D))
+    y = rng.standard_normal((N, T, K) if head == "every" else (N, K))
+
+    model = Model(cell, D, H, K, layers, head=head, dtype=np.float64, output="regression")
+    _load(model, module, linear)
+    y_ours = y.copy()
+    if head == "every":
+        y_ours[pad] = np.nan
+    loss, outputs, _ = model.loss(x, lengths, y_ours, reduction=reduction)
+
+    packed = torch.nn.utils.rnn.pack_padded_sequence(torch.tensor(x), torch.tensor(lengths), batch_first=True,
+                                                     enforce_sorted=False)
+    out, final = module(packed)
+    mse = torch.nn.MSELoss(reduction=reduction)
+    if head == "every":
+        out, _ = torch.nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=T)
+        valid = torch.tensor(~pad)
+        z = linear(out)[valid]
+        loss_t = mse(z, torch.tensor(y)[valid])
+        np.testing.assert_allclose(outputs[~pad], z.detach().numpy(), **TOL)
+    else:
+        z = linear((final[0] if cell == "lstm" else final)[-1])
+        loss_t = mse(z, torch.tensor(y))
+        np.testing.assert_allclose(outputs, z.detach().numpy(), **TOL)
+    loss_t.backward()
+    assert loss == pytest.approx(loss_t.item(), rel=1e-12)
+    _assert_grads(model, module, linear)
 
 
 def test_float32_close_to_torch():

@@ -25,28 +25,29 @@ def softmax_cross_entropy(logits, y, mask, reduction, count=None):
     Masked-out positions add nothing to the loss and get a zero gradient; their
     labels must still be valid class indices.
 
-    The per-position loss is log(1 + sum of the other classes' exp(z - max)) +
-    (max - z_true), with the log1p in float64: a confident right answer costs
-    about exp(-margin), and log(total) in float32 rounds every value below
-    ~6e-8 to exactly 0, which hid most of a well-trained run's losses.
+    The per-position loss is log(1 + (sum of the other classes' e^z) / e^z_true),
+    with log1p: a confident right answer costs about e^-margin, and the textbook
+    log(sum e^z) - z_true rounds every value below ~6e-8 to exactly 0 in float32,
+    which hid most of a well-trained run's losses. The gradient is the usual
+    softmax minus one-hot, computed exactly as before.
     """
+    if count is None:
+        count = y.size if mask is None else int(np.count_nonzero(mask))
     scale = _scale(reduction, count)
     C = logits.shape[0]
     onehot = y[None] == np.arange(C).reshape((C,) + (1,) * y.ndim)  # (C, ...) bool
-    top = logits.argmax(axis=0)[None]
-    high = np.take_along_axis(logits, top, axis=0)
-    p = logits - high
-    true_shifted = np.sum(p, axis=0, where=onehot)  # z_true - max, <= 0
-    np.exp(p, out=p)
-    np.put_along_axis(p, top, 0.0, axis=0)  # the other classes only (a tie still counts once)
-    others = p.sum(axis=0)
-    nll = np.log1p(others, dtype=np.float64)
-    nll -= true_shifted
-    if count is None:
-        count = y.size if mask is None else int(np.count_nonzero(mask))
-    loss = float(np.sum(nll, where=True if mask is None else mask)) * scale
-    np.put_along_axis(p, top, 1.0, axis=0)
-    p /= 1.0 + others
+    shifted = logits - logits.max(axis=0)
+    p = np.exp(shifted)
+    total = p.sum(axis=0)
+    true = np.sum(p, axis=0, where=onehot)  # e^(z_true - max), in (0, 1]
+    others = np.sum(p, axis=0, where=~onehot)
+    with np.errstate(divide="ignore", over="ignore"):
+        nll = np.log1p(others / true)
+    lost = ~np.isfinite(nll)  # z_true far below the max overflows the ratio; the textbook form does not
+    if lost.any():
+        nll[lost] = (np.log(total) - np.sum(shifted, axis=0, where=onehot))[lost]
+    loss = float(np.sum(nll, dtype=np.float64, where=True if mask is None else mask)) * scale
+    p /= total
     p -= onehot
     if mask is not None:
         p *= mask
@@ -66,7 +67,7 @@ def squared_error(outputs, y, mask, reduction, count=None):
     if count is None:
         count = int(np.prod(outputs.shape[1:])) if mask is None else int(np.count_nonzero(mask))
     scale = _scale(reduction, count * K)
-    diff = outputs - y
+    diff = np.subtract(outputs, y, dtype=outputs.dtype)  # float64 targets must not promote the gradient
     if mask is not None:
         diff = np.where(mask, diff, 0.0).astype(outputs.dtype, copy=False)  # NaN targets may sit outside it
     loss = float(np.sum(np.square(diff, dtype=np.float64))) * scale

@@ -1,9 +1,9 @@
-"""The run registry: every documented run of report 000 ("LSTM XOR") and our own runs, in one list.
+"""Report 000 ("LSTM XOR"): its settings, every documented run with its figures, its book part.
 
 Each entry names its parameters in RunConfig's names (anything not named takes the
-report's settings for report runs, RunConfig's defaults for ours) and, for the
-report's runs, the figures the report gives for it, so the book can put ours beside
-them.
+report's settings) and the figures the report gives for it, so the book can put ours
+beside them. The part also shows our own parity runs (lstm_xor.registry.ours); its
+summary pages' tables and plots are lstm_xor.registry.report000_tables.
 
 Reading the report (``/work/shared/seeds/000_*.txt``):
 
@@ -22,12 +22,12 @@ Reading the report (``/work/shared/seeds/000_*.txt``):
   [0, 20) at 0.00035, [20, 46) at 0.00004, 46 on at 0.00001).
 """
 
-from dataclasses import dataclass, field
-
-from lstm_xor.config import RunConfig
+from lstm_xor.registry import ours
+from lstm_xor.registry.base import Group, Part, Run
 
 REPORT_RANKS = 5  # the report's MPI processes: one optimiser step = 5 batches of 32 strings
 REPORT_TEST_N = 20_000
+REPORT_MINUTES_PER_EPOCH = 14  # the report: one epoch took 14 min with 5 MPI processes
 
 # The report's settings, in our names.
 REPORT = dict(task="parity", n_samples=100_000, test_fraction=0.2, labels="prefix", batching="grouped",
@@ -36,31 +36,6 @@ REPORT = dict(task="parity", n_samples=100_000, test_fraction=0.2, labels="prefi
               seed=0, dtype="float32")
 FIXED = dict(min_length=50, max_length=50)  # the report's data type 1
 VARIABLE = dict(min_length=1, max_length=50)  # the report's data type 2
-LONG = "100,200,500"  # longer strings than any trained on, for our runs
-
-
-@dataclass(frozen=True)
-class Run:
-    id: str
-    group: str  # report-fixed, report-variable, ours
-    title: str
-    params: dict  # RunConfig fields that differ from the base (REPORT for report runs, defaults for ours)
-    report: dict | None = None  # the report's figures (see _fig); None for our own runs
-    note: str = ""  # how we read the report for this run, or what the run is for
-    expect: str = ""  # what we expect to see (our runs)
-    base: dict = field(default_factory=dict, repr=False)
-
-    def config(self):
-        """Every RunConfig field as this run uses it (before a profile scales it)."""
-        return RunConfig.from_dict({**self.base, **self.params}).to_dict()
-
-    @property
-    def epochs(self):
-        return self.params.get("epochs", RunConfig.epochs)
-
-    @property
-    def schedule_text(self):
-        return self.params.get("lr_schedule") or f"{self.params.get('lr', RunConfig.lr):g}"
 
 
 def _fig(last_epoch_loss=None, min_batch_loss=None, correct_last_bit=None, correct_sequences=None,
@@ -196,46 +171,51 @@ REPORT_RUNS = [
 ]
 
 
-def _ours(id, title, params, note, expect):
-    return Run(id, "ours", title, params, None, note, expect)
+def describe(config):
+    """A parity run's data in words, for the first cell of its page."""
+    c = config
+    data = f"fixed length {c['max_length']}" if c["min_length"] == c["max_length"] else \
+        f"lengths {c['min_length']}-{c['max_length']}"
+    return f"{data}, {c['labels']} labels"
 
 
-OUR_RUNS = [
-    *[_ours(f"default-fixed-s{s}", f"Sound default, fixed length 50, seed {s}",
-            dict(FIXED, seed=s, eval_lengths=LONG),
-            "RunConfig's defaults: Adam at lr 0.01, loss averaged over the labelled positions, gradient norm "
-            "clipped at 1, 32 strings per step, mixed-length (packed) batches, 2 epochs. After training, also "
-            "tested on strings of length 100, 200 and 500, longer than any seen in training.",
-            "every test string right within the first epoch (seed 0, checked once outside the driver: 100% after "
-            "epoch 1, and 100% on lengths 100, 200 and 500)") for s in (0, 1, 2)],
-    *[_ours(f"default-variable-s{s}", f"Sound default, variable length 1-50, seed {s}",
-            dict(VARIABLE, seed=s, eval_lengths=LONG),
-            "RunConfig's defaults on lengths 1..50, tested also on lengths 100, 200 and 500.",
-            "every test string right within the first epoch") for s in (0, 1, 2)],
-    _ours("final-variable", "Final label only, variable length 1-50",
-          dict(VARIABLE, labels="final", eval_lengths=LONG),
-          "OpenAI's original question: one label per string (its parity), lengths 1..50, otherwise the sound "
-          "default.",
-          "learns: short strings give a signal, and longer ones build on them (checked once outside the driver: "
-          "100% after epoch 1)"),
-    _ours("final-fixed", "Final label only, fixed length 50",
-          dict(FIXED, labels="final"),
-          "One label per string, every string 50 bits long, otherwise the sound default.",
-          "fails: test accuracy stays at chance (checked once outside the driver: 49.8% after 2 epochs)"),
-    _ours("final-fixed-curriculum", "Final label only, fixed length 50, with a curriculum",
-          dict(FIXED, labels="final", curriculum_epochs=1.0, epochs=2, eval_lengths=LONG),
-          "As final-fixed, but during the first epoch every training string is cut to a random length up to a "
-          "limit that grows from 1 to 50 (curriculum_epochs=1.0); the second epoch trains on the full 50 bits.",
-          "learns, like the variable-length run (checked once outside the driver: 100% after "
-          "the curriculum epoch and after the second)"),
-]
-
-RUNS = REPORT_RUNS + OUR_RUNS
-BY_ID = {run.id: run for run in RUNS}
+def figures(run):
+    """The report's figures for one run, as Markdown lines for the first cell of its page (none for ours)."""
+    r = run.report
+    if not r:
+        return []
+    rows = []
+    if r["last_epoch_loss"] is not None:
+        rows.append(("last epoch loss", f"{r['last_epoch_loss']:g}"))
+    if r["min_batch_loss"] is not None:
+        rows.append(("min batch loss", f"{r['min_batch_loss']:g}"))
+    for e, v in sorted(r["epoch_losses"].items()):
+        rows.append((f"loss of epoch {e} (0-based)", f"{v:g}"))
+    if r["correct_last_bit"] is not None:
+        n = REPORT_TEST_N
+        rows.append(("last bit right", f"{r['correct_last_bit']} / {n} ({100 * r['last_bit_accuracy']:g}%)"))
+        rows.append(("whole string right", f"{r['correct_sequences']} / {n} ({100 * r['sequence_accuracy']:g}%)"))
+    status = r["status"] + (f" ({r['stopped']})" if r["stopped"] else "")
+    if r["planned_epochs"]:
+        status += f"; planned {r['planned_epochs']} epochs"
+    rows.append(("status", status))
+    return ["The report's figures for this run (its losses are per batch of 32 strings; ours below are "
+            f"summed over {REPORT_RANKS * 32} strings, so divide them by {REPORT_RANKS} to compare):", "",
+            "| | report |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows] + [""]
 
 
-def get(run_id):
-    try:
-        return BY_ID[run_id]
-    except KeyError:
-        raise ValueError(f"unknown run id {run_id!r}; known: {', '.join(BY_ID)}") from None
+GROUPS = (
+    Group("report-fixed", "Report 000: fixed length 50", tuple(r for r in REPORT_RUNS if r.group == "report-fixed")),
+    Group("report-variable", "Report 000: variable length 1-50",
+          tuple(r for r in REPORT_RUNS if r.group == "report-variable")),
+)
+
+PART = Part(
+    report="000",
+    caption="Report 000: LSTM XOR",
+    pages=("parity.md",),
+    summaries=("summary/report.ipynb", "summary/ours.ipynb"),
+    groups=GROUPS + ours.PARITY_GROUPS,
+    describe=describe,
+    figures=figures,
+)

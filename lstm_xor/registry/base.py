@@ -1,0 +1,74 @@
+"""What the registry is made of: a run, a group of runs, a book part.
+
+Kept apart from the package's ``__init__`` so that the report modules, which build
+their entries from these classes, and ``__init__``, which collects the report
+modules' parts, do not import each other.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from lstm_xor.config import RunConfig
+
+
+@dataclass(frozen=True)
+class Run:
+    id: str
+    group: str  # the Group.name it is shown under (report-fixed, report-variable, ours, ...)
+    title: str
+    params: dict  # RunConfig fields that differ from base (the report's settings for report runs, defaults for ours)
+    report: dict | None = None  # the report's figures for this run (its report module's format); None for our own
+    note: str = ""  # how we read the report for this run, or what the run is for
+    expect: str = ""  # what we expect to see (our runs)
+    base: dict = field(default_factory=dict, repr=False)
+
+    def config(self):
+        """Every RunConfig field as this run uses it (before a profile scales it)."""
+        return RunConfig.from_dict({**self.base, **self.params}).to_dict()
+
+    @property
+    def epochs(self):
+        return self.params.get("epochs", RunConfig.epochs)
+
+    @property
+    def schedule_text(self):
+        return self.params.get("lr_schedule") or f"{self.params.get('lr', RunConfig.lr):g}"
+
+
+@dataclass(frozen=True)
+class Group:
+    """Runs shown together in the book, under one caption of the table of contents."""
+    name: str  # the runs' Run.group
+    caption: str
+    runs: tuple[Run, ...]
+
+    def __post_init__(self):
+        stray = [run.id for run in self.runs if run.group != self.name]
+        if stray:
+            raise ValueError(f"group {self.name!r} holds runs of another group: {', '.join(stray)}")
+
+
+def no_figures(run):
+    """A part whose runs carry no report figures shows none on their pages."""
+    return []
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of the book: a report's pages, then its run groups (the driver writes the toc from these).
+
+    pages and summaries are paths under book/; summaries are the notebooks the driver
+    re-executes against the run records. describe and figures fill in the report-specific
+    lines of a run page's first cell (lstm_xor.runs.intro_cell).
+    """
+    report: str  # the source report's number, e.g. "000"
+    caption: str  # the toc caption over the part's pages
+    pages: tuple[str, ...]  # static pages (.md), in toc order
+    summaries: tuple[str, ...]  # summary notebooks (.ipynb), in toc order after the pages
+    groups: tuple[Group, ...]  # in toc order, each under its own caption
+    describe: Callable[[dict], str]  # a run configuration's data in words ("fixed length 50, prefix labels")
+    figures: Callable[[Run], list[str]] = no_figures  # Markdown lines: the report's figures for one run
+
+    @property
+    def runs(self):
+        return tuple(run for group in self.groups for run in group.runs)

@@ -1,0 +1,71 @@
+"""Golden trajectories: a change that moves a run's numbers must bump lstm_xor.NUMERICS_VERSION.
+
+A few tiny float64 runs (every built-in task, every cell, dropout, a curriculum, both
+batchings and reductions) have their loss trajectories, test figures and final
+parameters stored in tests/golden.json with the numerics version that made them.
+When the code moves one of them and the version is unchanged, this test fails:
+the committed run records could then disagree with the code while their
+fingerprints still call them done. Bump the version (the driver then re-runs
+exactly the runs whose numbers could have moved) and regenerate the file:
+
+    .venv/bin/python tests/test_golden.py
+"""
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lstm_xor import NUMERICS_VERSION
+from lstm_xor.config import RunConfig
+from lstm_xor.loop import train
+
+GOLDEN = Path(__file__).with_name("golden.json")
+BASE = dict(n_samples=240, min_length=2, max_length=9, hidden=8, batch_size=16, epochs=2, dtype="float64")
+CASES = {
+    "parity-lstm": dict(),
+    "parity-gru": dict(cell="gru"),
+    "parity-rnn": dict(cell="rnn"),
+    "parity-lstm-final-curriculum": dict(labels="final", curriculum_epochs=1.0),
+    "parity-lstm-report": dict(batching="grouped", loss_reduction="sum", clip_norm=0.0, lr=0.003),
+    "parity-gru-dropout-sgd": dict(cell="gru", layers=2, dropout=0.3, optimizer="sgd", momentum=0.9, lr=0.1),
+    "parity-rnn-uniform-float32": dict(cell="rnn", init="uniform", dtype="float32", lr=0.001),
+}
+
+
+def trajectory(name):
+    with tempfile.TemporaryDirectory() as tmp:
+        record = train(RunConfig(**{**BASE, **CASES[name]}, metrics_path=f"{tmp}/run.json"), progress=False)
+    return {"iteration_loss": record["history"]["iteration_loss"], "test": record["test"],
+            "params": [float(v) for v in record["model"].flat[:: max(1, record["model"].flat.size // 40)]]}
+
+
+def _flat(value):
+    if isinstance(value, dict):
+        return [x for k in sorted(value) for x in _flat(value[k])]
+    if isinstance(value, list):
+        return [x for v in value for x in _flat(v)]
+    return [float(value)]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_trajectory_matches_the_numerics_version(name):
+    golden = json.loads(GOLDEN.read_text())
+    assert golden["numerics"] == NUMERICS_VERSION, (
+        f"tests/golden.json was made with numerics version {golden['numerics']}, the code says {NUMERICS_VERSION}: "
+        "regenerate it with `.venv/bin/python tests/test_golden.py`")
+    want, got = golden["runs"][name], trajectory(name)
+    rtol = 1e-5 if CASES[name].get("dtype") == "float32" else 1e-9
+    same = len(_flat(want)) == len(_flat(got)) and np.allclose(_flat(got), _flat(want), rtol=rtol, atol=1e-12)
+    assert same, (f"the numbers of {name} moved but lstm_xor.NUMERICS_VERSION ({NUMERICS_VERSION}) did not: bump "
+                  "it, so that `python -m lstm_xor runs` re-executes the runs whose numbers may have moved, and "
+                  "regenerate tests/golden.json with `.venv/bin/python tests/test_golden.py`")
+
+
+if __name__ == "__main__":
+    runs = {name: trajectory(name) for name in sorted(CASES)}
+    GOLDEN.write_text(json.dumps({"numerics": NUMERICS_VERSION, "runs": runs}, indent=1) + "\n")
+    print(f"wrote {GOLDEN} for numerics version {NUMERICS_VERSION}: {', '.join(runs)}", file=sys.stderr)
