@@ -18,12 +18,7 @@ def _bool(text):
 def add_config_flags(parser):
     """One flag per run parameter, grouped by owner; ``--checkpoint-dir`` and ``--checkpoint_dir`` alike,
     and a boolean as a bare flag (``--resume``) or with a value (``--resume false``)."""
-    seen = set()
     for title, params in groups():
-        params = [p for p in params if p.name not in seen]
-        seen.update(p.name for p in params)
-        if not params:
-            continue
         group = parser.add_argument_group(f"{title} parameters")
         for p in params:
             names = [f"--{p.name}"] + ([f"--{p.name.replace('_', '-')}"] if "_" in p.name else [])

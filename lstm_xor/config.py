@@ -73,10 +73,13 @@ HELP = {p.name: p.help for p in PARAMS}
 
 
 def groups():
-    """[(title, [Param])]: the common parameters, then each task's."""
+    """[(title, [Param])]: the common parameters, then each task's; a parameter that several tasks
+    share is listed under the first of them, and a task with nothing of its own is left out."""
     out = [("common", [p for p in PARAMS if not OWNERS[p.name]])]
     for task in TASKS.values():
-        out.append((f"task {task.name}", [p for p in PARAMS if task.name in OWNERS[p.name]]))
+        own = [p for p in PARAMS if OWNERS[p.name][:1] == (task.name,)]
+        if own:
+            out.append((f"task {task.name}", own))
     return out
 
 
@@ -160,12 +163,7 @@ RunConfig = dataclasses.make_dataclass(
 def parameters_source():
     """The parameters cell of notebooks/train.ipynb: every parameter with its help, grouped by owner."""
     lines = ["# Parameters: the same names as RunConfig and `python -m lstm_xor train --help`."]
-    seen = set()
     for title, params in groups():
-        params = [p for p in params if p.name not in seen]
-        seen.update(p.name for p in params)
-        if not params:
-            continue
         lines.append(f"# -- {title}")
         for p in params:
             tag = "" if title == "common" else f"[{title.split()[-1]}] "

@@ -19,13 +19,16 @@ process with NumPy alone. Every place the project starts mpiexec goes through
 ``--oversubscribe`` (more ranks than cores is allowed, with a warning).
 """
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from dataclasses import replace
@@ -218,12 +221,19 @@ class EngineJobError(RuntimeError):
     """The MPI engines of a notebook run failed, died or hung; every process of the job is stopped."""
 
 
-def _engine_train(config_dict, progress_path):
-    """Runs on every ipyparallel engine: one rank of the MPI job. Returns (rank, record, params)."""
+def _engine_train(config_dict, progress_path, owner=None, controller=None):
+    """Runs on every ipyparallel engine: one rank of the MPI job. Returns (rank, record, params).
+
+    ``owner``: the pid of the process that started the job; when it is gone (killed
+    before its clean-up could run), every engine ends itself, and rank 0 stops the
+    ``controller`` too, so nothing is left computing for nobody.
+    """
     config = RunConfig.from_dict(config_dict)
     set_blas_threads(config.threads)
     comm = MpiComm()
     config = _as_world(config, comm)
+    if owner is not None:
+        _end_with(owner, controller if comm.rank == 0 else None)
 
     def on_epoch(record):
         h = record["history"]
@@ -236,6 +246,25 @@ def _engine_train(config_dict, progress_path):
     if comm.rank != 0:
         return comm.rank, None, None
     return comm.rank, record, np.array(model.flat)
+
+
+def _end_with(owner, controller=None, poll=1.0):
+    """A daemon thread that ends this process (and stops ``controller``) once ``owner`` is gone or a zombie."""
+    import psutil
+
+    def watch():
+        try:
+            process = psutil.Process(owner)
+        except psutil.Error:
+            process = None
+        while process is not None and _running(process):
+            time.sleep(poll)
+        if controller is not None:
+            with contextlib.suppress(OSError):
+                os.kill(controller, signal.SIGTERM)
+        os._exit(1)  # Open MPI then ends the other ranks
+
+    threading.Thread(target=watch, daemon=True, name="lstm_xor-owner-watch").start()
 
 
 def _descendants(pid):
@@ -329,7 +358,8 @@ def run_engines(config, epoch_timeout=None, on_progress=None, startup_timeout=12
                 raise EngineJobError(f"only {len(client.ids)} of {n} engines registered in {startup_timeout:.0f} s")
             time.sleep(POLL_SECONDS)
         processes += _descendants(engines.pid)  # the engines themselves, children of mpiexec
-        ar = client[:].apply_async(_engine_train, config.to_dict(), progress_path)
+        ar = client[:].apply_async(_engine_train, config.to_dict(), progress_path, os.getpid(),
+                                   cluster.controller.pid)
         results = _follow(ar, client, engines, config, progress_path, epoch_timeout, on_progress)
     except KeyboardInterrupt:
         raise

@@ -243,3 +243,26 @@ def test_a_failure_on_the_engines_is_reported_and_cleaned_up(tmp_path):
         run_notebook(config)
     assert set(launched_processes()) <= before
 
+
+
+@pytest.mark.slow
+def test_engines_end_when_the_notebook_process_is_killed(tmp_path):
+    """A notebook killed mid-run (SIGKILL: no clean-up of its own) leaves no engine or controller behind."""
+    before = set(launched_processes())
+    script = tmp_path / "owner.py"
+    script.write_text(textwrap.dedent(f"""
+        from lstm_xor.config import RunConfig
+        from lstm_xor.launch import run_notebook
+        config = RunConfig(**{dict(LONGER, epochs=40)!r}, engines=2, metrics_path={str(tmp_path / "run.json")!r})
+        run_notebook(config, on_progress=lambda p: print("epoch", p["epoch"], flush=True))
+    """))
+    owner = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             text=True)
+    assert owner.stdout.readline().startswith("epoch"), "the job ran an epoch"
+    owner.kill()
+    owner.wait()
+    deadline = time.monotonic() + 30
+    while set(launched_processes()) - before and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not set(launched_processes()) - before, "engines and controller ended with their owner"
+    assert not (tmp_path / "run.json").exists()
