@@ -169,6 +169,15 @@ def test_fingerprint_ignores_bookkeeping_only():
     assert runs.fingerprint(dict(c, eval_lengths="100")) != fp
 
 
+def test_fingerprint_follows_the_numerics_version_not_the_package_version(monkeypatch):
+    c = runs.profile_config(registry.get("fixed-03"))
+    fp = runs.fingerprint(c)
+    monkeypatch.setattr(runs, "__version__", "99.0")  # a release with no change to the numbers re-runs nothing
+    assert runs.fingerprint(c) == fp
+    monkeypatch.setattr(runs, "NUMERICS_VERSION", runs.NUMERICS_VERSION + 1)  # a change that can move them does
+    assert runs.fingerprint(c) != fp
+
+
 def test_quick_profile_scales_every_run_down():
     steps = runs.plan(profile="quick")
     assert len(steps) == len(registry.RUNS)
