@@ -50,13 +50,24 @@ def cli(n, values, mpiexec=True, timeout=180):
     return done
 
 
+# Every process these tests start inherits this variable, so the checks for leftovers see
+# only this test session's processes, not another MPI job that shares the machine.
+MARK = ("LSTM_XOR_TEST_SESSION", str(os.getpid()))
+os.environ[MARK[0]] = MARK[1]
+
+
 def launched_processes():
-    """pid -> cmdline of every running MPI / ipyparallel process on this machine."""
+    """pid -> cmdline of every running MPI / ipyparallel process that this test session started."""
     found = {}
     for p in psutil.process_iter(["pid", "cmdline", "status"]):
         line = " ".join(p.info["cmdline"] or [])
         if p.info["status"] != psutil.STATUS_ZOMBIE and any(word in line for word in LAUNCHED):
-            found[p.info["pid"]] = line
+            try:
+                ours = p.environ().get(MARK[0]) == MARK[1]
+            except psutil.Error:
+                continue
+            if ours:
+                found[p.info["pid"]] = line
     return found
 
 
