@@ -9,6 +9,8 @@ module at import time.
 
 import numpy as np
 
+from lstm_xor import NUMERICS_VERSION
+
 
 def _label(metric):
     return metric.replace("_", " ")
@@ -151,4 +153,10 @@ def compute_markdown(records, n_registered):
             ("machine", f"{env['cpu']}, {env.get('cores', '?')} cores; {', '.join(map(str, engines))} engine(s) "
                         f"per run, {env['threads']} BLAS thread(s) each"),
             ("software", f"lstm_xor {env['lstm_xor']}, NumPy {env['numpy']}, Python {env['python']}")]
+    stale = sorted(run_id for run_id, r in records.items()
+                   if r.get("driver", {}).get("numerics") != NUMERICS_VERSION)
+    if stale:
+        rows.append(("made with an earlier numerics version",
+                     f"{len(stale)} run(s): {', '.join(stale)}; their fingerprints no longer match the code, "
+                     f"and `make book` re-executes them (numerics version now {NUMERICS_VERSION})"))
     return "| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
