@@ -40,6 +40,7 @@ from lstm_xor.comm import MpiComm, under_mpi, world_comm
 from lstm_xor.config import RunConfig
 from lstm_xor.loop import build_model, train
 from lstm_xor.records import atomic_write, load_checkpoint, read_json_or_none, read_record
+from lstm_xor.tasks import get_task
 
 _BLAS_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 EPOCH_TIMEOUT = 1800.0  # seconds a notebook run waits for the next epoch before it calls the job hung
@@ -422,8 +423,9 @@ def _follow(ar, client, engines, config, progress_path, epoch_timeout, on_progre
             if progress and progress["epoch"] > seen:
                 bar.update(progress["epoch"] - seen)
                 test = progress.get("test") or {}
-                bar.set_postfix(loss=f"{progress['epoch_loss']:.4g}",
-                                last_bit=f"{test.get('last_bit_accuracy', float('nan')):.4f}")
+                primary = get_task(config.task).primary  # the task's headline figure
+                bar.set_postfix({"loss": f"{progress['epoch_loss']:.4g}",
+                                 primary: f"{test.get(primary, float('nan')):.4f}"})
                 seen, last = progress["epoch"], time.monotonic()
                 if on_progress:
                     on_progress(progress)

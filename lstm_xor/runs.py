@@ -49,6 +49,7 @@ from lstm_xor.config import RunConfig
 from lstm_xor.loop import RESUMABLE
 from lstm_xor.optim import lr_at, parse_schedule
 from lstm_xor.records import atomic_write, read_json_or_none, read_record, write_record
+from lstm_xor.tasks import get_task
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE = REPO / "notebooks" / "train.ipynb"
@@ -493,8 +494,7 @@ def execute_run(book, step, profile, template=TEMPLATE, timeout=None):
     test = record.get("test") or {}
     how = f"from {resumed['run']} @ {resumed['epoch']}, " if resumed else ""
     message = (f"{record['epochs_completed']} epochs ({how}{_duration(seconds)}), {status}"
-               + (f", last bit {100 * test['last_bit_accuracy']:.2f}%, whole {100 * test['sequence_accuracy']:.2f}%"
-                  if test else ""))
+               + (f", {get_task(step.config['task']).summary(test)}" if test else ""))
     return "ok", message
 
 
