@@ -55,6 +55,12 @@ class ModelSpec:
     embed: int = 0
     slots: int = 1
 
+    def __post_init__(self):
+        if self.input not in INPUTS:
+            raise ValueError(f"a task's model spec has input {self.input!r}; expected one of {', '.join(INPUTS)}")
+        if self.input == "tokens" and self.embed < 1:
+            raise ValueError("a task's model spec with token input needs an embedding size (embed >= 1)")
+
 
 @dataclass
 class Batch:
