@@ -17,7 +17,7 @@ from lstm_xor.nn.init import INITS
 from lstm_xor.nn.losses import REDUCTIONS
 from lstm_xor.optim import OPTIMIZERS, parse_schedule
 from lstm_xor.tasks import TASKS, get_task
-from lstm_xor.tasks.base import Param
+from lstm_xor.tasks.base import Param, positive_ints
 
 DTYPES = ("float32", "float64")
 
@@ -87,14 +87,6 @@ def _bad(name, value, accepted):
     raise ValueError(f"bad parameter {name}={value!r}: expected {accepted}")
 
 
-def int_set(name, text):
-    """'20, 46' -> {20, 46}: comma-separated positive integers (ValueError naming ``name`` otherwise)."""
-    parts = [part.strip() for part in text.split(",")] if text else []
-    if not all(part.isdigit() and int(part) > 0 for part in parts):
-        _bad(name, text, "comma-separated positive integers, e.g. '20,46'")
-    return {int(part) for part in parts}
-
-
 def _validate(self):
     """Raise ValueError naming the first bad parameter and what is accepted."""
     for f in dataclasses.fields(self):
@@ -138,7 +130,7 @@ def _validate(self):
             _bad(name, getattr(self, name), "a number >= 0")
     if self.momentum >= 1:
         _bad("momentum", self.momentum, "a number in [0, 1)")
-    int_set("keep_epochs", self.keep_epochs)
+    positive_ints("keep_epochs", self.keep_epochs)
     if self.engines > self.batch_size:
         _bad("engines", self.engines, f"at most batch_size ({self.batch_size}), so every engine has sequences")
     task.validate(self)

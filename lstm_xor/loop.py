@@ -20,12 +20,12 @@ import numpy as np
 
 from lstm_xor import NUMERICS_VERSION, __version__
 from lstm_xor.comm import SerialComm
-from lstm_xor.config import RunConfig, int_set
+from lstm_xor.config import RunConfig
 from lstm_xor.nn.model import Model
 from lstm_xor.optim import clip_global_norm, lr_at, make_optimizer, parse_schedule
 from lstm_xor.records import load_checkpoint, save_checkpoint, write_record
 from lstm_xor.tasks import get_task
-from lstm_xor.tasks.base import Step
+from lstm_xor.tasks.base import Step, positive_ints
 
 # Parameters that may change between a checkpoint and its resumption. The learning
 # rate may too, as long as it agrees on every epoch already done: that is how runs
@@ -160,7 +160,7 @@ def train(config, comm=None, progress=True, on_epoch=None):
         history, first_epoch, wall_before = _restore(config, model, trainer.optimizer, schedule)
     record = {"status": "running", "config": config.to_dict(), "epochs_completed": first_epoch,
               "test": None, "history": history, "environment": environment(config, comm)}
-    keep_epochs = int_set("keep_epochs", config.keep_epochs)
+    keep_epochs = set(positive_ints("keep_epochs", config.keep_epochs))
     status = "completed"
     for epoch in range(first_epoch, config.epochs):
         batches = task.batches(config, trainer.splits.train, epoch)
@@ -202,9 +202,10 @@ def train(config, comm=None, progress=True, on_epoch=None):
             status = "stopped"
             record["stopped_epoch"] = epoch
             break
-    extra = task.extra_tests(config)
-    if extra and status != "diverged":
-        record["extra_tests"] = {label: trainer.evaluate(data, batch_size=500) for label, data in extra.items()}
+    if status != "diverged":
+        extra = task.extra_tests(config)
+        if extra:
+            record["extra_tests"] = {label: trainer.evaluate(data, batch_size=500) for label, data in extra.items()}
     finite = [v for v in history["iteration_loss"] if math.isfinite(v)]
     record.update(status=status, min_iteration_loss=min(finite) if finite else None,
                   wall_seconds=wall_before + time.perf_counter() - start_time)

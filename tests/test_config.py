@@ -6,7 +6,8 @@ import sys
 import pytest
 
 from lstm_xor.cli import add_config_flags
-from lstm_xor.config import OWNERS, PARAMS, RunConfig, groups, int_set
+from lstm_xor.config import OWNERS, PARAMS, RunConfig, groups
+from lstm_xor.tasks.base import positive_ints
 
 
 @pytest.mark.parametrize("change, name", [
@@ -38,8 +39,8 @@ def test_every_parameter_is_common_or_owned_by_a_known_task():
 
 
 def test_keep_epochs_accepts_spaces():
-    assert int_set("keep_epochs", "20, 46") == {20, 46}
-    assert int_set("keep_epochs", "") == set()
+    assert positive_ints("keep_epochs", "20, 46") == [20, 46]
+    assert positive_ints("keep_epochs", "") == []
 
 
 def test_cli_bad_parameter_exits_with_one_line(tmp_path):

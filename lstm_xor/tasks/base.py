@@ -151,6 +151,14 @@ class Task:
         return [(k.replace("_", " "), f"{v:.6g}") for k, v in test.items() if k != "loss"]
 
 
+def positive_ints(name, text):
+    """'100, 200' -> [100, 200]: comma-separated positive integers, in order (ValueError naming ``name`` otherwise)."""
+    parts = [part.strip() for part in text.split(",")] if text else []
+    if not all(part.isdigit() and int(part) > 0 for part in parts):
+        raise ValueError(f"bad parameter {name}={text!r}: expected comma-separated positive integers, e.g. '20,46'")
+    return [int(part) for part in parts]
+
+
 def check_choice(name, value, accepted):
     if value not in accepted:
         raise ValueError(f"bad parameter {name}={value!r}: expected one of {', '.join(map(str, accepted))}")

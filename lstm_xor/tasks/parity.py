@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lstm_xor.tasks.base import Batch, ModelSpec, Param, Splits, Task, check_choice
+from lstm_xor.tasks.base import Batch, ModelSpec, Param, Splits, Task, check_choice, positive_ints
 
 LABELS = ("prefix", "final")
 
@@ -62,12 +62,6 @@ def batch_arrays(data, index, labels, dtype, cut=None):
     return x, lengths, prefix[np.arange(len(lengths)), lengths - 1]
 
 
-def _positive_ints(name, text):
-    if text and not all(part.strip().isdigit() and int(part) > 0 for part in text.split(",")):
-        raise ValueError(f"bad parameter {name}={text!r}: expected comma-separated positive integers, e.g. '100,200'")
-    return [int(part) for part in text.split(",")] if text else []
-
-
 class Parity(Task):
     name = "parity"
     params = (
@@ -103,7 +97,7 @@ class Parity(Task):
                              "between 0 and 1")
         if config.curriculum_epochs < 0:
             raise ValueError(f"bad parameter curriculum_epochs={config.curriculum_epochs!r}: expected a number >= 0")
-        _positive_ints("eval_lengths", config.eval_lengths)
+        positive_ints("eval_lengths", config.eval_lengths)
         n_train = config.n_samples - math.ceil(config.n_samples * config.test_fraction)
         if n_train < 1:
             raise ValueError(f"bad parameter n_samples={config.n_samples!r}: expected enough strings to leave a "
@@ -156,7 +150,7 @@ class Parity(Task):
     def extra_tests(self, config, n=2000):
         """Fresh strings of each length in eval_lengths (never trained on)."""
         return {str(length): make_parity(n, length, length, config.seed + 1000 + length)
-                for length in _positive_ints("eval_lengths", config.eval_lengths)}
+                for length in positive_ints("eval_lengths", config.eval_lengths)}
 
     def summary(self, test):
         return (f"last bit {test['correct_last_bit']}/{test['n']}, "
