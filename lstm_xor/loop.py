@@ -118,7 +118,7 @@ class Trainer:
             counts = np.concatenate([[loss, batch.loss_positions(self.every)], task.tally(out, batch)])
             totals = counts if totals is None else totals + counts
         if totals is None:  # this rank has no share; it still joins the sum
-            totals = np.zeros(2 + task.tally_size)
+            totals = np.zeros(2 + task.tally_size(self.config, data))
         totals = self.comm.allreduce_sum(np.ascontiguousarray(totals, dtype=np.float64))
         metrics = task.metrics(totals[2:])
         metrics["loss"] = float(totals[0] / (totals[1] if self.config.loss_reduction == "mean" else 1.0))

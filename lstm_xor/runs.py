@@ -27,7 +27,7 @@ computed, and asks that earlier run to keep a checkpoint at that epoch
 (git-ignored). A run interrupted mid-way continues from its own last checkpoint.
 
 Profiles. ``full`` is the report of record (the registry as written, 2 engines).
-``quick`` runs every entry at toy scale (400 strings, 16 hidden units, at most 2
+``quick`` runs every entry at toy scale (400 parity strings, 16 hidden units, at most 2
 epochs, 1 engine; everything else as registered) into a separate book folder, so the
 whole pipeline can be tested in minutes.
 """
@@ -45,7 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from lstm_xor import NUMERICS_VERSION, __version__, registry
-from lstm_xor.config import RunConfig
+from lstm_xor.config import OWNERS, RunConfig
 from lstm_xor.loop import RESUMABLE
 from lstm_xor.optim import lr_at, parse_schedule
 from lstm_xor.records import atomic_write, read_json_or_none, read_record, write_record
@@ -104,7 +104,8 @@ def profile_config(run, profile="full", engines=None):
     spec = PROFILES[profile]
     defaults = {f.name: f.default for f in fields(RunConfig)}
     values = {**defaults, **run.base, **run.params}
-    values.update(spec.get("scale", {}))
+    # a scale entry touches a common parameter, or a task's own only in that task's runs
+    values.update({k: v for k, v in spec.get("scale", {}).items() if not OWNERS[k] or values["task"] in OWNERS[k]})
     if "max_epochs" in spec:
         values["epochs"] = min(values["epochs"], spec["max_epochs"])
     values["engines"] = engines or spec["engines"]
@@ -365,7 +366,7 @@ def intro_cell(step, start):
     part = registry.part_of(run)
     rate = f"lr schedule `{c['lr_schedule']}`" if c["lr_schedule"] else f"lr {c['lr']:g}"
     lines = [f"# {run.id}: {run.title}", "",
-             f"{part.describe(c)}, {c['batching']} batches of {c['batch_size']}, {c['cell']} "
+             f"{part.describe(c)}, {c['cell']} "
              f"{c['hidden']}, {c['init']} init, {c['optimizer']} with {rate}, {c['loss_reduction']} loss, "
              f"clip {c['clip_norm']:g}, {c['epochs']} epochs, seed {c['seed']}.", ""]
     if run.note:

@@ -66,7 +66,7 @@ class Part:
     pages: tuple[str, ...]  # static pages (.md), in toc order
     summaries: tuple[str, ...]  # summary notebooks (.ipynb), in toc order after the pages
     groups: tuple[Group, ...]  # in toc order, each under its own caption
-    describe: Callable[[dict], str]  # a run configuration's data in words ("fixed length 50, prefix labels")
+    describe: Callable[[dict], str]  # a run configuration's data and batches in words ("fixed length 50, ...")
     figures: Callable[[Run], list[str]] = no_figures  # Markdown lines: the report's figures for one run
 
     @property

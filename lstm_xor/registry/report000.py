@@ -176,7 +176,7 @@ def describe(config):
     c = config
     data = f"fixed length {c['max_length']}" if c["min_length"] == c["max_length"] else \
         f"lengths {c['min_length']}-{c['max_length']}"
-    return f"{data}, {c['labels']} labels"
+    return f"{data}, {c['labels']} labels, {c['batching']} batches of {c['batch_size']}"
 
 
 def figures(run):

@@ -114,7 +114,6 @@ class Task:
     about = ""  # Markdown: what the task is, for the notebook's first pages
     history_metrics = ()  # scalar metrics kept per epoch in the record's history
     primary = ""  # the metric progress messages show
-    tally_size = 0  # the length of the vector ``tally`` returns
     extra_name = "extra test"  # what an extra test's label names, for tables ("length" for parity's '100')
 
     def validate(self, config):
@@ -130,6 +129,10 @@ class Task:
         raise NotImplementedError
 
     def model_spec(self, config):
+        raise NotImplementedError
+
+    def tally_size(self, config, data):
+        """The length of the vector ``tally`` returns for batches of ``data``."""
         raise NotImplementedError
 
     def tally(self, outputs, batch):

@@ -81,7 +81,6 @@ class Parity(Task):
              "every position right.")
     history_metrics = ("last_bit_accuracy", "sequence_accuracy")
     primary = "sequence_accuracy"
-    tally_size = 3
     extra_name = "length"
 
     def validate(self, config):
@@ -129,6 +128,9 @@ class Parity(Task):
             return None
         limit = max(1, math.ceil(progress * config.max_length))
         return step.rng.integers(1, limit + 1, size=n)
+
+    def tally_size(self, config, data):
+        return 3
 
     def tally(self, outputs, batch):
         """[last bit right, whole string right, strings]."""

@@ -34,7 +34,6 @@ class Copy(Task):
     about = "Copy a short string of symbols after a delay (a test-only task)."
     history_metrics = ("symbol_accuracy", "sequence_accuracy")
     primary = "sequence_accuracy"
-    tally_size = 4
 
     def validate(self, config):
         for name in ("copy_length", "delay", "symbols"):
@@ -62,6 +61,9 @@ class Copy(Task):
         mask = np.zeros((len(index), T), dtype=bool)
         mask[:, T - L:] = True
         return Batch(x, data.lengths[index], y, mask)
+
+    def tally_size(self, config, data):
+        return 4
 
     def tally(self, outputs, batch):
         """[symbols right, strings right, strings, symbols]."""
