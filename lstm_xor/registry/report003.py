@@ -65,7 +65,8 @@ RANGES = [
            _claim("accuracy 1", 1.0),
            "After training, also tested on operands of 20, 100 and 1000 digits (2, 10 and 100 times the "
            "trained length) and on carry chains at each length.") for cell in CELLS],
-    *[_run(f"add-range-1e2-{cell}-s{seed}", "adder-range", f"Train (0, 1e2), test (0, 1e10), {cell.upper()}, seed {seed}",
+    *[_run(f"add-range-1e2-{cell}-s{seed}", "adder-range",
+           f"Train (0, 1e2), test (0, 1e10), {cell.upper()}, seed {seed}",
            dict(cell=cell, seed=seed, train_range="0,1e2", test_range="0,1e10"),
            _claim("accuracy 0.7635; the wrong sums are often wrong at the third digit", 0.7635))
       for cell in CELLS for seed in SEEDS3],
