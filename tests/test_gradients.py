@@ -191,6 +191,24 @@ def test_token_model_parameter_gradients(cell, head, layers, slots, mixed):
     _check_every_parameter(model, f, analytic)
 
 
+def test_embedding_gradient_of_a_vocabulary_larger_than_one_one_hot_chunk():
+    """150 tokens: the table's gradient is built 64 tokens at a time (three chunks); rows never read stay 0."""
+    rng = np.random.default_rng(21)
+    V, E, N, T = 150, 2, 4, 6
+    model = Model("gru", V, 3, 3, 1, dtype=np.float64, seed=3, embed=E, slots=2)
+    model.flat[...] = rng.standard_normal(model.flat.size) * 0.6
+    x = rng.integers(0, V, size=(N, T, 2))
+    x[0, 0] = [63, 64]  # both sides of the first chunk boundary
+    x[1, 0] = [127, 149]
+    lengths, y = np.array([6, 5, 6, 3]), rng.integers(0, 3, size=(N, T))
+    model.loss(x, lengths, y)
+    analytic = model.grads["embed.W"].copy()
+    read = np.unique(np.concatenate([x[n, :lengths[n]].ravel() for n in range(N)]))
+    assert np.all(analytic[np.setdiff1d(np.arange(V), read)] == 0)
+    numeric = numerical_grad(lambda: model.loss(x, lengths, y, backward=False)[0], model.params["embed.W"])
+    assert rel_error(analytic, numeric) < TOL
+
+
 @pytest.mark.parametrize("reduction", ["sum", "mean"])
 @pytest.mark.parametrize("head", ["every", "last"])
 @pytest.mark.parametrize("cell", cells.CELLS)

@@ -289,3 +289,34 @@ def test_float32_close_to_torch():
     assert h.dtype == np.float32
     np.testing.assert_allclose(h.transpose(0, 2, 1), out_t.detach().numpy(), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(cf.T, c_t[0].detach().numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("cell", cells.CELLS)
+def test_torch_init_draws_what_torch_draws(cell):
+    """init='torch': each of our blocks has the distribution of what torch's default init puts there
+    (U(-k, k), k = 1/sqrt(H); the RNN's and LSTM's fused bias is b_ih + b_hh, a GRU keeps b_hh apart),
+    compared by range and variance with a torch module and nn.Linear of the same sizes."""
+    D, H, C = 40, 200, 30
+    model = Model(cell, D, H, C, 2, init="torch", forget_bias=5.0, dtype=np.float64, seed=0)
+    torch.manual_seed(0)
+    kind = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[cell]
+    module, linear = kind(D, H, num_layers=2).double(), torch.nn.Linear(H, C).double()
+    for k in range(2):
+        theirs = {name: getattr(module, f"{name}_l{k}").detach().numpy()
+                  for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
+        fused = theirs["bias_ih"] + theirs["bias_hh"]
+        if cell == "gru":
+            Wx, Wh = model.params[f"l{k}.Wx"], model.params[f"l{k}.Wh"]
+            pairs = [(Wx[:, :-1], theirs["weight_ih"]), (Wx[:, -1], theirs["bias_ih"]),
+                     (Wh[:, 0], theirs["bias_hh"]), (Wh[:, 1:], theirs["weight_hh"])]
+        else:
+            W = model.params[f"l{k}.W"]
+            Din = W.shape[1] - 1 - H
+            pairs = [(W[:, :Din], theirs["weight_ih"]), (W[:, Din], fused), (W[:, Din + 1:], theirs["weight_hh"])]
+        pairs_head = [(model.params["head.W"], linear.weight.detach().numpy()),
+                      (model.params["head.b"], linear.bias.detach().numpy())]
+        for ours, ref in pairs + pairs_head:
+            assert ours.shape == ref.shape
+            assert np.abs(ours).max() <= np.abs(ref).max() * 1.05 + 1e-12  # the same bound (no forget bias 5)
+            assert np.abs(ours).max() >= np.abs(ref).max() * 0.8
+            assert np.var(ours) == pytest.approx(np.var(ref), rel=0.35)

@@ -1,12 +1,15 @@
 """Weight initialisers. Orthogonal recurrent blocks and Xavier-uniform input and
 output weights are what keep a 50-step LSTM trainable (report 000); ``uniform``
-is the report's diverging first attempt, weights drawn from U[0, 1)."""
+is the report's diverging first attempt, weights drawn from U[0, 1); ``torch`` is
+PyTorch's default for nn.RNN/LSTM/GRU and nn.Linear, every weight and bias from
+U(-1/sqrt(fan), 1/sqrt(fan)) (fan: the hidden size, or the head's inputs), for
+reproducing reports written with PyTorch."""
 
 import numpy as np
 
 from lstm_xor.nn.cells import LSTM_GATE_ORDER
 
-INITS = ("orthogonal", "uniform")
+INITS = ("orthogonal", "uniform", "torch")
 
 
 def xavier_uniform(rng, fan_out, fan_in):
@@ -31,6 +34,9 @@ def recurrent_block(rng, init, gates, D, H, forget_bias, cell):
     """Fused weights (gates * H, D + 1 + H) with columns [x | 1 | h]."""
     if init == "uniform":
         drawn = rng.uniform(0.0, 1.0, size=(gates * H, D + 1 + H))
+    elif init == "torch":
+        a = 1.0 / np.sqrt(H)
+        drawn = rng.uniform(-a, a, size=(gates * H, D + 1 + H))  # the bias column is torch's b_ih
     else:
         drawn = np.zeros((gates * H, D + 1 + H))
         for k in range(gates):
@@ -43,7 +49,29 @@ def recurrent_block(rng, init, gates, D, H, forget_bias, cell):
     for k, gate in enumerate(LSTM_DRAW_ORDER):
         row = LSTM_GATE_ORDER.index(gate)
         W[row * H:(row + 1) * H] = drawn[k * H:(k + 1) * H]
-    if init != "uniform":
+    if init == "orthogonal":
         f = LSTM_GATE_ORDER.index("f")
         W[f * H:(f + 1) * H, D] = forget_bias
     return W
+
+
+def hidden_bias(rng, init, gates, H):
+    """(gates * H, 1): PyTorch's second bias b_hh under ``torch`` (drawn), zeros otherwise (nothing drawn).
+
+    A GRU keeps it apart (its candidate reads r * (W_hn h + b_hn)); the RNN and LSTM
+    add it to the fused bias, b_ih + b_hh, as torch's forward does.
+    """
+    if init != "torch":
+        return np.zeros((gates * H, 1))
+    a = 1.0 / np.sqrt(H)
+    return rng.uniform(-a, a, size=(gates * H, 1))
+
+
+def head_block(rng, init, C, H):
+    """The linear head's (C, H) weights and (C,) bias."""
+    if init == "uniform":
+        return rng.uniform(0.0, 1.0, size=(C, H)), np.zeros(C)
+    if init == "torch":
+        a = 1.0 / np.sqrt(H)
+        return rng.uniform(-a, a, size=(C, H)), rng.uniform(-a, a, size=C)
+    return xavier_uniform(rng, C, H), np.zeros(C)

@@ -10,7 +10,7 @@ dicts while an optimiser or an all-reduce touches one contiguous array.
 import numpy as np
 
 from lstm_xor.nn import cells
-from lstm_xor.nn.init import INITS, recurrent_block, xavier_uniform
+from lstm_xor.nn.init import INITS, head_block, hidden_bias, recurrent_block
 from lstm_xor.nn.losses import softmax_cross_entropy, squared_error
 
 HEADS = ("every", "last")  # a prediction at every step, or at each sequence's last step
@@ -53,16 +53,13 @@ class Model:
         for k in range(layers):
             D = self.input_size if k == 0 else hidden
             W = recurrent_block(rng, init, cells.GATES[cell], D, hidden, forget_bias, cell)
+            b_hh = hidden_bias(rng, init, cells.GATES[cell], hidden)
             if cell == "gru":  # split the fused block: [x | 1] and [1 | h]
-                blocks[f"l{k}.Wx"], blocks[f"l{k}.Wh"] = W[:, :D + 1], np.concatenate(
-                    [np.zeros((3 * hidden, 1)), W[:, D + 1:]], axis=1)
+                blocks[f"l{k}.Wx"], blocks[f"l{k}.Wh"] = W[:, :D + 1], np.concatenate([b_hh, W[:, D + 1:]], axis=1)
             else:
+                W[:, D] += b_hh[:, 0]
                 blocks[f"l{k}.W"] = W
-        if init == "uniform":
-            blocks["head.W"] = rng.uniform(0.0, 1.0, size=(output_size, hidden))
-        else:
-            blocks["head.W"] = xavier_uniform(rng, output_size, hidden)
-        blocks["head.b"] = np.zeros(output_size)
+        blocks["head.W"], blocks["head.b"] = head_block(rng, init, output_size, hidden)
         if embed:  # drawn last, so the other blocks are the same as without an embedding
             blocks["embed.W"] = rng.standard_normal((input_size, embed))  # (V, E), as torch.nn.Embedding
         size = sum(b.size for b in blocks.values())

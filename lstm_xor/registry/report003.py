@@ -20,8 +20,9 @@ Reading the report (``/work/shared/seeds/003_*.txt``) and the course handout beh
 * "Digit length 1000": a GRU on operands below 10**999, preset length 1000; 400 steps
   (not 1,000) to keep the part within its training budget, evaluated on 1,000 pairs.
 * Initialisation is ours (orthogonal recurrent, Xavier input and output, LSTM forget
-  bias 1, embedding N(0, 1)); PyTorch's default draws every weight from
-  U(-1/sqrt(H), 1/sqrt(H)). Where that could matter, the book says so.
+  bias 1, embedding N(0, 1)); PyTorch's default draws every weight and bias from
+  U(-1/sqrt(H), 1/sqrt(H)). The ``init`` group repeats the basic setting with
+  ``init='torch'`` (PyTorch's defaults), to measure what the choice changes.
 """
 
 from lstm_xor.registry.base import Group, Part, Run
@@ -97,6 +98,13 @@ RATES = [
            dict(cell=cell, lr=0.1, seed=seed), _claim(LR_SAYS[0.1])) for cell in CELLS for seed in SEEDS3],
 ]
 
+INIT = [_run(f"add-torchinit-{cell}-s{seed}", "adder-init",
+             f"Basic setting, PyTorch's init, {cell.upper()}, seed {seed}",
+             dict(cell=cell, seed=seed, init="torch", eval_digits="9"), _claim(BASIC_SAYS[cell], 1.0),
+             "The basic setting with PyTorch's default initialisation (init='torch': every recurrent and head "
+             "weight and bias from U(-1/sqrt(H), 1/sqrt(H)), no forget-gate bias), as the report's own runs had it.")
+        for cell in CELLS for seed in range(5)]
+
 HANDOUT = [_run(f"add-handout-{cell}", "adder-handout", f"The handout's setting, {cell.upper()}",
                 dict(cell=cell, hidden=64, epochs=100, steps_per_epoch=30),
                 note="The course handout's own setting: embedding 32, hidden 64, 3,000 steps of batch 200 "
@@ -111,6 +119,7 @@ GROUPS = (
     Group("adder-layers", "Report 003: layers", tuple(LAYERS)),
     Group("adder-lr", "Report 003: learning rate", tuple(RATES)),
     Group("adder-handout", "Report 003: the handout's setting", tuple(HANDOUT)),
+    Group("adder-init", "Report 003: PyTorch's initialisation", tuple(INIT)),
 )
 
 

@@ -1,0 +1,227 @@
+"""Report 003's summary page: every documented experiment beside ours, and what we measured beyond it.
+
+Tables (Markdown) and plots over the run records of report 003's part
+(lstm_xor.registry.report003). Steps are optimiser steps, the report's "epochs".
+Matplotlib is imported lazily.
+"""
+
+import re
+
+import numpy as np
+
+from lstm_xor.registry import report003
+from lstm_xor.report import link, moving_mean, number_text, seconds_text
+from lstm_xor.tasks.adder import solved_step
+
+CELL_COLORS = {"rnn": "tab:blue", "lstm": "tab:orange", "gru": "tab:green"}
+LOSS_MARK = 0.005  # the report: the RNN's loss "less than 0.005 in less than 300 steps"
+
+
+def _configuration(run):
+    """A run's id without its seed: the runs of one configuration share it."""
+    return re.sub(r"-s\d+$", "", run.id)
+
+
+def _configurations(runs):
+    """[(configuration, [runs])] in registry order."""
+    out = {}
+    for run in runs:
+        out.setdefault(_configuration(run), []).append(run)
+    return list(out.items())
+
+
+def steps(record):
+    """The step after which each test evaluation was made: (epochs,) ints."""
+    n = len(record["history"]["test_sum_accuracy"])
+    return np.arange(1, n + 1) * record["config"]["steps_per_epoch"]
+
+
+def first_step_below(record, level=LOSS_MARK):
+    """The first step (1-based) whose training loss fell below ``level``, or None."""
+    below = np.flatnonzero(np.asarray(record["history"]["iteration_loss"], dtype=float) < level)
+    return int(below[0]) + 1 if below.size else None
+
+
+def _final(record):
+    """The last evaluation's whole-sum accuracy, None when the run diverged before any."""
+    return record["test"]["sum_accuracy"] if record["test"] else None
+
+
+def _outcome(record):
+    text = number_text(_final(record), 4)
+    if record["status"] == "diverged":
+        step = record["diverged_epoch"] * record["config"]["steps_per_epoch"] + record["diverged_iteration"] + 1
+        text += f" (diverged at step {step})"
+    return text
+
+
+def _join(values):
+    return ", ".join(values)
+
+
+def documented_table(records, runs_dir):
+    """Every configuration of the part: what the report says, its figure, and ours per seed."""
+    lines = ["| experiment | the report says | report | ours: whole sums right at the end | ours: first step with "
+             "every test sum right | ours: first step with loss < 0.005 | runs |", "|---|---|---|---|---|---|---|"]
+    for group in report003.GROUPS:
+        for _, runs in _configurations(group.runs):
+            have = [run for run in runs if run.id in records]
+            title = re.sub(r", seed \d+$", "", runs[0].title)
+            says = runs[0].report["says"] if runs[0].report else "(not in the report: the handout's setting)"
+            figure = number_text(runs[0].report["accuracy"]) if runs[0].report and runs[0].report["accuracy"] \
+                is not None else "–"
+            if not have:
+                lines.append(f"| {title} | {says} | {figure} | not run yet | | | |")
+                continue
+            rec = [records[run.id] for run in have]
+            lines.append(f"| {title} | {says} | {figure} | {_join(_outcome(r) for r in rec)} | "
+                         f"{_join(number_text(solved_step(r)) for r in rec)} | "
+                         f"{_join(number_text(first_step_below(r)) for r in rec)} | "
+                         f"{' '.join(link(run.id, records, runs_dir) for run in have)} |")
+    return "\n".join(lines)
+
+
+def _basic(records, cell):
+    return [records[run.id] for run in report003.BASIC if run.config()["cell"] == cell and run.id in records]
+
+
+def _spread(values):
+    """'median (min-max)' over the values that exist, with how many are missing."""
+    have = [v for v in values if v is not None]
+    if not have:
+        return "never"
+    text = f"{number_text(float(np.median(have)))} ({number_text(min(have))}–{number_text(max(have))})"
+    return text + (f", {len(values) - len(have)} never" if len(have) < len(values) else "")
+
+
+def seeds_table(records):
+    """The basic setting per cell over its seeds: steps until every test sum is right, and until the loss is low."""
+    lines = ["| cell | seeds | step with every test sum right: median (min–max) | step with loss < 0.005 | "
+             "training time per run |", "|---|---|---|---|---|"]
+    for cell in report003.CELLS:
+        rec = _basic(records, cell)
+        if rec:
+            lines.append(f"| {cell.upper()} | {len(rec)} | {_spread([solved_step(r) for r in rec])} | "
+                         f"{_spread([first_step_below(r) for r in rec])} | "
+                         f"{seconds_text(float(np.median([r['wall_seconds'] for r in rec])))} |")
+    return "\n".join(lines)
+
+
+def _extra(record, label):
+    extra = (record.get("extra_tests") or {}).get(label)
+    return None if extra is None else extra["sum_accuracy"]
+
+
+def carry_table(records):
+    """Whole sums right on carry chains, beside random pairs of the same length, per cell."""
+    lines = ["| cell | runs | operand digits | random pairs | carry chains (99...9 + 1 and random chains) |",
+             "|---|---|---|---|---|"]
+    for cell in report003.CELLS:
+        rec = _basic(records, cell)
+        if rec:
+            lines.append(f"| {cell.upper()} | basic setting, {len(rec)} seeds | 9 | "
+                         f"{_spread([_extra(r, '9') for r in rec])} | {_spread([_extra(r, '9 carry') for r in rec])} |")
+        run_id = f"add-range-1e10-{cell}"
+        if run_id in records:
+            r = records[run_id]
+            for d in _eval_digits(r):
+                lines.append(f"| {cell.upper()} | {run_id} | {d} | {number_text(_extra(r, str(d)))} | "
+                             f"{number_text(_extra(r, f'{d} carry'))} |")
+    return "\n".join(lines)
+
+
+def _eval_digits(record):
+    return [int(d) for d in record["config"]["eval_digits"].split(",") if d]
+
+
+def plot_generalisation(records):
+    """Whole sums right against operand length, for the runs trained on 10-digit operands."""
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    for cell in report003.CELLS:
+        r = records.get(f"add-range-1e10-{cell}")
+        if r is None:
+            continue
+        digits = _eval_digits(r)
+        ax.plot(digits, [_extra(r, str(d)) for d in digits], "o-", color=CELL_COLORS[cell], label=f"{cell}: random")
+        ax.plot(digits, [_extra(r, f"{d} carry") for d in digits], "s--", color=CELL_COLORS[cell],
+                label=f"{cell}: carry chains")
+    ax.set(xscale="log", xlabel="operand digits (trained on 10)", ylabel="whole sums right", ylim=(-0.03, 1.03),
+           title="length generalisation")
+    ax.legend(fontsize=8, ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def plot_study(records, ids, title, smooth=10):
+    """Training loss per step (moving mean) and test whole-sum accuracy per evaluation, one line per run."""
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 2, figsize=(13, 3.8))
+    for run_id in ids:
+        r = records.get(run_id)
+        if r is None:
+            continue
+        color = CELL_COLORS[r["config"]["cell"]]
+        label = run_id.removeprefix("add-")
+        alpha = 0.9 if not re.search(r"-s[1-9]\d*$", run_id) else 0.45
+        x, y = moving_mean(r["history"]["iteration_loss"], smooth)
+        axes[0].plot(x + 1, y, color=color, alpha=alpha, lw=1, label=label)
+        axes[1].plot(steps(r), r["history"]["test_sum_accuracy"], color=color, alpha=alpha, lw=1, label=label)
+    axes[0].axhline(LOSS_MARK, color="grey", lw=0.6, ls=":")
+    axes[0].set(xlabel="step", ylabel=f"training loss (moving mean of {smooth})", yscale="log", title=title)
+    axes[1].set(xlabel="step", ylabel="test: whole sums right", ylim=(-0.03, 1.03), title=title)
+    axes[1].legend(fontsize=7, ncol=2 if len(ids) > 6 else 1)
+    fig.tight_layout()
+    return fig
+
+
+def plot_positions(records, ids, title):
+    """Accuracy at each digit position of the test set after training (position 1 = least significant)."""
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    for run_id in ids:
+        r = records.get(run_id)
+        if r is None or not r["test"]:
+            continue
+        acc = r["test"]["position_accuracy"]
+        ax.plot(np.arange(1, len(acc) + 1), acc, "o-", ms=3, color=CELL_COLORS[r["config"]["cell"]],
+                alpha=0.7, label=run_id.removeprefix("add-"))
+    ax.set(xlabel="digit position (1 = least significant)", ylabel="test: digits right", ylim=(-0.03, 1.03),
+           title=title)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def position_table(records, ids, runs_dir):
+    """Per run: the accuracy of each of the first positions, and where it first drops below 99%."""
+    have = [i for i in ids if i in records and records[i]["test"]]
+    if not have:
+        return "No run of this study has been executed yet."
+    T = len(records[have[0]]["test"]["position_accuracy"])
+    shown = min(T, 6)
+    lines = ["| run | whole sums | " + " | ".join(f"digit {p}" for p in range(1, shown + 1)) +
+             " | first digit below 99% |", "|---|---|" + "---|" * shown + "---|"]
+    for i in have:
+        acc = records[i]["test"]["position_accuracy"]
+        low = next((p + 1 for p, a in enumerate(acc) if a < 0.99), None)
+        lines.append(f"| {link(i, records, runs_dir)} | {number_text(records[i]['test']['sum_accuracy'])} | " +
+                     " | ".join(number_text(a) for a in acc[:shown]) + f" | {number_text(low)} |")
+    return "\n".join(lines)
+
+
+def cost_table(records):
+    """Training time and notebook time per study, and in all: the part's budget."""
+    lines = ["| study | runs | steps | training wall time | notebook wall time |", "|---|---|---|---|---|"]
+    total = [0, 0, 0.0, 0.0]
+    for group in report003.GROUPS:
+        rec = [records[run.id] for run in group.runs if run.id in records]
+        if not rec:
+            continue
+        row = [len(rec), sum(len(r["history"]["iteration_loss"]) for r in rec), sum(r["wall_seconds"] for r in rec),
+               sum(r.get("driver", {}).get("notebook_seconds", 0.0) for r in rec)]
+        total = [a + b for a, b in zip(total, row, strict=True)]
+        lines.append(f"| {group.caption.removeprefix('Report 003: ')} | {row[0]} | {row[1]:,} | "
+                     f"{seconds_text(row[2])} | {seconds_text(row[3])} |")
+    lines.append(f"| **all** | {total[0]} | {total[1]:,} | {seconds_text(total[2])} | {seconds_text(total[3])} |")
+    return "\n".join(lines)
