@@ -154,7 +154,8 @@ def plot_generalisation(records):
                 label=f"{cell}: carry chains")
     ax.set(xscale="log", xlabel="operand digits (trained on 10)", ylabel="whole sums right", ylim=(-0.03, 1.03),
            title="length generalisation")
-    ax.legend(fontsize=8, ncol=2)
+    if ax.lines:
+        ax.legend(fontsize=8, ncol=2)
     fig.tight_layout()
     return fig
 
@@ -176,7 +177,8 @@ def plot_study(records, ids, title, smooth=10):
     axes[0].axhline(LOSS_MARK, color="grey", lw=0.6, ls=":")
     axes[0].set(xlabel="step", ylabel=f"training loss (moving mean of {smooth})", yscale="log", title=title)
     axes[1].set(xlabel="step", ylabel="test: whole sums right", ylim=(-0.03, 1.03), title=title)
-    axes[1].legend(fontsize=7, ncol=2 if len(ids) > 6 else 1)
+    if axes[1].lines:
+        axes[1].legend(fontsize=7, ncol=2 if len(ids) > 6 else 1)
     fig.tight_layout()
     return fig
 
@@ -194,7 +196,8 @@ def plot_positions(records, ids, title):
                 alpha=0.7, label=run_id.removeprefix("add-"))
     ax.set(xlabel="digit position (1 = least significant)", ylabel="test: digits right", ylim=(-0.03, 1.03),
            title=title)
-    ax.legend(fontsize=7)
+    if ax.lines:
+        ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
 
@@ -230,4 +233,22 @@ def cost_table(records):
         lines.append(f"| {group.caption.removeprefix('Report 003: ')} | {row[0]} | {row[1]:,} | "
                      f"{seconds_text(row[2])} | {seconds_text(row[3])} |")
     lines.append(f"| **all** | {total[0]} | {total[1]:,} | {seconds_text(total[2])} | {seconds_text(total[3])} |")
+    return "\n".join(lines)
+
+
+def readings_table(records, runs_dir):
+    """The (0, 1e5) / (0, 1e100) row under its two readings: one preset length of 101, or training at 11."""
+    lines = ["| cell | preset length 101: whole sums right (digits right) | trained at length 11: test (0, 1e10) | "
+             "the same model on operands below 1e100 | runs |", "|---|---|---|---|---|"]
+    for cell in report003.CELLS:
+        a, b = records.get(f"add-range-1e5-{cell}"), records.get(f"add-range-1e5-len11-{cell}")
+        if a is None and b is None:
+            continue
+        first = "–" if a is None else \
+            f"{number_text(_final(a))} ({number_text(a['test']['digit_accuracy'])})"
+        second = "–" if b is None else number_text(_final(b))
+        longer = "–" if b is None else number_text(_extra(b, "100"))
+        ids = [i for i in (f"add-range-1e5-{cell}", f"add-range-1e5-len11-{cell}") if i in records]
+        lines.append(f"| {cell.upper()} | {first} | {second} | {longer} | "
+                     f"{' '.join(link(i, records, runs_dir) for i in ids)} |")
     return "\n".join(lines)
