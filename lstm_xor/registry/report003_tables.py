@@ -252,3 +252,20 @@ def readings_table(records, runs_dir):
         lines.append(f"| {cell.upper()} | {first} | {second} | {longer} | "
                      f"{' '.join(link(i, records, runs_dir) for i in ids)} |")
     return "\n".join(lines)
+
+
+def seen_unseen_table(records, ids, label, runs_dir):
+    """Per run: the first digits' accuracy on the test set beside the same on pairs from the training range
+    (the extra test ``label``) and on its carry chains: what was not learnt vs what was never seen."""
+    have = [i for i in ids if i in records and (records[i].get("extra_tests") or {}).get(label)]
+    if not have:
+        return "No run of this study with that extra test has been executed yet."
+    lines = ["| run | test: digit 1 | digit 2 | digit 3 | training range: whole sums | digit 1 | digit 2 | digit 3 | "
+             "training range, carry chains: whole sums |", "|---|---|---|---|---|---|---|---|---|"]
+    for i in have:
+        test, seen = records[i]["test"]["position_accuracy"], records[i]["extra_tests"][label]
+        chains = _extra(records[i], f"{label} carry")
+        lines.append(f"| {link(i, records, runs_dir)} | " + " | ".join(number_text(a) for a in test[:3]) +
+                     f" | {number_text(seen['sum_accuracy'])} | " +
+                     " | ".join(number_text(a) for a in seen["position_accuracy"][:3]) + f" | {number_text(chains)} |")
+    return "\n".join(lines)
