@@ -97,17 +97,23 @@ def _spread(values):
     return text + (f", {len(values) - len(have)} never" if len(have) < len(values) else "")
 
 
-def seeds_table(records):
-    """The basic setting per cell over its seeds: steps until every test sum is right, and until the loss is low."""
-    lines = ["| cell | initialisation | seeds | step with every test sum right: median (min–max) | "
-             "step with loss < 0.005 | training time per run |", "|---|---|---|---|---|---|"]
+def _seeded(records):
+    """(cell, initialisation, the records of its seeds) of the basic setting, where any ran."""
     for cell in report003.CELLS:
         for init, runs in SEEDED:
             rec = _of_cell(records, runs, cell)
             if rec:
-                lines.append(f"| {cell.upper()} | {init} | {len(rec)} | {_spread([solved_step(r) for r in rec])} | "
-                             f"{_spread([first_step_below(r) for r in rec])} | "
-                             f"{seconds_text(float(np.median([r['wall_seconds'] for r in rec])))} |")
+                yield cell, init, rec
+
+
+def seeds_table(records):
+    """The basic setting per cell over its seeds: steps until every test sum is right, and until the loss is low."""
+    lines = ["| cell | initialisation | seeds | step with every test sum right: median (min–max) | "
+             "step with loss < 0.005 | training time per run |", "|---|---|---|---|---|---|"]
+    for cell, init, rec in _seeded(records):
+        lines.append(f"| {cell.upper()} | {init} | {len(rec)} | {_spread([solved_step(r) for r in rec])} | "
+                     f"{_spread([first_step_below(r) for r in rec])} | "
+                     f"{seconds_text(float(np.median([r['wall_seconds'] for r in rec])))} |")
     return "\n".join(lines)
 
 
@@ -120,13 +126,10 @@ def carry_table(records):
     """Whole sums right on carry chains, beside random pairs of the same length, per cell."""
     lines = ["| cell | runs | operand digits | random pairs | carry chains (99...9 + 1 and random chains) |",
              "|---|---|---|---|---|"]
+    for cell, init, rec in _seeded(records):
+        lines.append(f"| {cell.upper()} | basic setting, {init} init, {len(rec)} seeds | 9 | "
+                     f"{_spread([_extra(r, '9') for r in rec])} | {_spread([_extra(r, '9 carry') for r in rec])} |")
     for cell in report003.CELLS:
-        for init, runs in SEEDED:
-            rec = _of_cell(records, runs, cell)
-            if rec:
-                lines.append(f"| {cell.upper()} | basic setting, {init} init, {len(rec)} seeds | 9 | "
-                             f"{_spread([_extra(r, '9') for r in rec])} | "
-                             f"{_spread([_extra(r, '9 carry') for r in rec])} |")
         run_id = f"add-range-1e10-{cell}"
         if run_id in records:
             r = records[run_id]

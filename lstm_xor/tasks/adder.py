@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lstm_xor.tasks.base import Batch, ModelSpec, Param, Splits, Task, positive_ints
+from lstm_xor.tasks.base import Batch, ModelSpec, Param, Splits, Task, check_positive, positive_ints
 
 BASE = 10
 INT64_LIMIT = 2 ** 63
@@ -154,11 +154,7 @@ class Adder(Task):
     extra_name = "operand digits"
 
     def validate(self, config):
-        if config.digits < 1:
-            raise ValueError(f"bad parameter digits={config.digits!r}: expected an integer >= 1")
-        for name in ("n_test", "embed", "steps_per_epoch"):
-            if getattr(config, name) < 1:
-                raise ValueError(f"bad parameter {name}={getattr(config, name)!r}: expected an integer >= 1")
+        check_positive(config, "digits", "n_test", "embed", "steps_per_epoch")
         ranges = {name: parse_range(name, getattr(config, name)) for name in ("train_range", "test_range")}
         for name, (_, high) in ranges.items():
             need = n_digits(2 * (high - 1))

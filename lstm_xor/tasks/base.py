@@ -162,6 +162,13 @@ def positive_ints(name, text):
     return [int(part) for part in parts]
 
 
+def check_positive(config, *names):
+    """ValueError naming the first of these integer parameters that is below 1."""
+    for name in names:
+        if getattr(config, name) < 1:
+            raise ValueError(f"bad parameter {name}={getattr(config, name)!r}: expected an integer >= 1")
+
+
 def check_choice(name, value, accepted):
     if value not in accepted:
         raise ValueError(f"bad parameter {name}={value!r}: expected one of {', '.join(map(str, accepted))}")

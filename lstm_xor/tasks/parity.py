@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lstm_xor.tasks.base import Batch, ModelSpec, Param, Splits, Task, check_choice, positive_ints
+from lstm_xor.tasks.base import Batch, ModelSpec, Param, Splits, Task, check_choice, check_positive, positive_ints
 
 LABELS = ("prefix", "final")
 
@@ -85,9 +85,7 @@ class Parity(Task):
 
     def validate(self, config):
         check_choice("labels", config.labels, LABELS)
-        for name in ("min_length", "max_length", "n_samples"):
-            if getattr(config, name) < 1:
-                raise ValueError(f"bad parameter {name}={getattr(config, name)!r}: expected an integer >= 1")
+        check_positive(config, "min_length", "max_length", "n_samples")
         if config.min_length > config.max_length:
             raise ValueError(f"bad parameter min_length={config.min_length!r}: expected at most max_length "
                              f"({config.max_length})")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lstm_xor.tasks.base import Batch, ModelSpec, Param, Splits, Task
+from lstm_xor.tasks.base import Batch, ModelSpec, Param, Splits, Task, check_positive
 
 
 @dataclass
@@ -36,9 +36,7 @@ class Copy(Task):
     primary = "sequence_accuracy"
 
     def validate(self, config):
-        for name in ("copy_length", "delay", "symbols"):
-            if getattr(config, name) < 1:
-                raise ValueError(f"bad parameter {name}={getattr(config, name)!r}: expected an integer >= 1")
+        check_positive(config, "copy_length", "delay", "symbols")
 
     def splits(self, config):
         rng = np.random.default_rng([config.seed, 1])
