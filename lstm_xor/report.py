@@ -4,7 +4,7 @@ What holds for any task and any report: one run's history plot and summary, read
 the run records, links to run pages, number formatting, moving means, the totals of
 what the records cost. A report's own tables and plots are beside its registry
 entries (lstm_xor.registry.report000_tables, ...); this module imports no registry
-module at import time.
+module: the pages pass in the runs whose records they read.
 """
 
 import numpy as np
@@ -63,14 +63,11 @@ def summary_markdown(record):
 
 # -- helpers for the book's summary pages: records of many runs side by side ----------------------
 
-def load_records(runs_dir, runs=None):
-    """{run id: record} for the runs (default: the whole registry) whose record (with the driver's stamp) exists."""
+def load_records(runs_dir, runs):
+    """{run id: record} for those of the runs (registry entries) whose record (with the driver's stamp) exists."""
     import json
     import os
 
-    if runs is None:
-        from lstm_xor import registry
-        runs = registry.RUNS
     out = {}
     for run in runs:
         path = os.path.join(runs_dir, f"{run.id}.json")
