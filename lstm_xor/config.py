@@ -40,6 +40,9 @@ COMMON = (
     Param("loss_reduction", str, "mean", "mean over labelled positions, or sum (report 000)"),
     Param("epochs", int, 2, "passes over the training set"),
     Param("stop_patience", int, 0, "stop ('stopped') after this many epochs of rising loss; 0 never stops"),
+    Param("patience", int, 0, "early stopping: stop after this many epochs without a better validation loss, "
+          "and keep the best epoch's parameters (tasks with a validation set); 0 never stops"),
+    Param("min_delta", float, 1e-4, "early stopping: a validation loss is better when lower by more than this"),
     Param("seed", int, 0, "data, initial weights and shuffling"),
     Param("dtype", str, "float32", "float32 or float64"),
     Param("engines", int, 1, "MPI processes; 1 trains in this process"),
@@ -126,7 +129,7 @@ def _validate(self):
         except ValueError:
             _bad("lr_schedule", self.lr_schedule, "epoch:lr pieces from epoch 0, epochs increasing, rates positive, "
                  "e.g. '0:0.00035,20:0.00004'")
-    for name in ("momentum", "clip_norm", "stop_patience"):
+    for name in ("momentum", "clip_norm", "stop_patience", "patience", "min_delta"):
         if getattr(self, name) < 0:
             _bad(name, getattr(self, name), "a number >= 0")
     if self.momentum >= 1:

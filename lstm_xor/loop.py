@@ -125,10 +125,24 @@ class Trainer:
         return metrics
 
 
-def _new_history(task):
+BEST = "best.npz"  # the checkpoint of the epoch with the best validation loss, beside checkpoint.npz
+
+
+def _new_history(task, valid):
     history = {"iteration_loss": [], "epoch_loss": [], "epoch_seconds": [], "lr": []}
-    history.update({f"test_{m}": [] for m in (*task.history_metrics, "loss")})
+    for split in ("test", "valid") if valid else ("test",):
+        history.update({f"{split}_{m}": [] for m in (*task.history_metrics, "loss")})
     return history
+
+
+def best_epoch(losses, min_delta):
+    """(index of the best epoch, epochs since it) of a validation-loss history: an epoch is
+    better when its loss is lower than the best so far by more than ``min_delta`` (Keras' rule)."""
+    best = 0
+    for i in range(1, len(losses)):
+        if losses[i] < losses[best] - min_delta:
+            best = i
+    return best, len(losses) - 1 - best
 
 
 def _rising(epoch_losses, patience):
@@ -151,13 +165,20 @@ def train(config, comm=None, progress=True, on_epoch=None):
     start_time = time.perf_counter()
     trainer = Trainer(config, comm)
     comm, model, task = trainer.comm, trainer.model, trainer.task
+    valid = trainer.splits.valid
+    if config.patience and valid is None:
+        raise ValueError(f"bad parameter patience={config.patience!r}: task {task.name} keeps no validation set to "
+                         "watch; expected 0")
     lead = comm.rank == 0
     schedule = parse_schedule(config.lr_schedule) if config.lr_schedule else [(0, config.lr)]
-    history, first_epoch, wall_before = _new_history(task), 0, 0.0
+    history, first_epoch, wall_before = _new_history(task, valid is not None), 0, 0.0
+    best = None  # the best epoch's parameters, with early stopping
     if config.resume:
         if not config.checkpoint_dir:
             raise ValueError("bad parameter resume=True: expected a checkpoint_dir to resume from")
         history, first_epoch, wall_before = _restore(config, model, trainer.optimizer, schedule)
+        if config.patience and first_epoch:
+            best = load_checkpoint(config.checkpoint_dir, BEST)[0]
     record = {"status": "running", "config": config.to_dict(), "epochs_completed": first_epoch,
               "test": None, "history": history, "environment": environment(config, comm)}
     keep_epochs = set(positive_ints("keep_epochs", config.keep_epochs))
@@ -191,17 +212,32 @@ def train(config, comm=None, progress=True, on_epoch=None):
         for key in (*task.history_metrics, "loss"):
             history[f"test_{key}"].append(test[key])
         record.update(test=test, epochs_completed=epoch + 1)
+        keep = [f"checkpoint-{epoch + 1}.npz"] if epoch + 1 in keep_epochs else []
+        since = 0
+        if valid is not None:
+            checked = trainer.evaluate(valid)
+            for key in (*task.history_metrics, "loss"):
+                history[f"valid_{key}"].append(checked[key])
+            if config.patience:
+                _, since = best_epoch(history["valid_loss"], config.min_delta)
+                if since == 0:
+                    best = model.flat.copy()
+                    keep.append(BEST)
         if lead and config.checkpoint_dir:
             wall = wall_before + time.perf_counter() - start_time
             save_checkpoint(config.checkpoint_dir, model.flat, trainer.optimizer.state(),
                             {"config": config.to_dict(), "epoch": epoch + 1, "history": history, "wall": wall},
-                            keep_as=f"checkpoint-{epoch + 1}.npz" if epoch + 1 in keep_epochs else None)
+                            keep_as=keep)
         if lead and on_epoch:
             on_epoch(record)
-        if _rising(history["epoch_loss"], config.stop_patience):
+        if _rising(history["epoch_loss"], config.stop_patience) or (config.patience and since >= config.patience):
             status = "stopped"
             record["stopped_epoch"] = epoch
             break
+    if best is not None and status != "diverged":  # early stopping: the best epoch's parameters are the result
+        model.flat[...] = best
+        record["best_epoch"] = best_epoch(history["valid_loss"], config.min_delta)[0] + 1
+        record.update(test=trainer.evaluate(trainer.splits.test), valid=trainer.evaluate(valid))
     if status != "diverged":
         extra = task.extra_tests(config)
         if extra:

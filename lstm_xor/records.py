@@ -63,17 +63,17 @@ def checkpoint_path(directory):
     return os.path.join(directory, "checkpoint.npz")
 
 
-def save_checkpoint(directory, params, optimizer_state, meta, keep_as=None):
+def save_checkpoint(directory, params, optimizer_state, meta, keep_as=()):
     """params and optimizer arrays, plus meta (config, epoch, history) as JSON.
 
-    ``keep_as`` also keeps a copy under that name (the latest is always checkpoint.npz).
+    ``keep_as``: also keep copies under these names (the latest is always checkpoint.npz).
     """
     meta = json.dumps(json_safe(dict(meta, format=CHECKPOINT_FORMAT)), allow_nan=False)
     arrays = {"params": params, "meta": np.array(meta)}
     arrays.update({f"opt_{k}": np.asarray(v) for k, v in optimizer_state.items()})
     atomic_write(checkpoint_path(directory), lambda f: np.savez(f, **arrays))
-    if keep_as:
-        atomic_write(os.path.join(directory, keep_as), lambda f: np.savez(f, **arrays))
+    for name in keep_as:
+        atomic_write(os.path.join(directory, name), lambda f: np.savez(f, **arrays))
 
 
 def load_checkpoint(directory, name="checkpoint.npz"):

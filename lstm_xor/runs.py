@@ -69,6 +69,9 @@ PROFILES = {
 
 # Parameters that do not change a run's numbers: left out of its fingerprint.
 NOT_FINGERPRINTED = {"metrics_path", "checkpoint_dir", "resume", "keep_epochs", "engines", "threads"}
+# Parameters that move no number while they hold these values (a feature switched off): left out of
+# the fingerprint then, so that adding such a parameter re-runs nothing.
+INERT = {"patience": lambda c: c["patience"] == 0, "min_delta": lambda c: c["patience"] == 0}
 # Parameters two runs may differ in and still share their first epochs (besides the lr per epoch).
 SHAREABLE = set(RESUMABLE)
 
@@ -113,7 +116,12 @@ def profile_config(run, profile="full", engines=None):
 
 
 def fingerprint(config):
-    kept = {k: v for k, v in sorted(config.items()) if k not in NOT_FINGERPRINTED}
+    """The run's parameters that can move its numbers (the common ones and its own task's, less what is
+    inert) and the numerics version, hashed: another task's parameters, always at their defaults, and a
+    parameter added later, while switched off, leave it as it was."""
+    kept = {k: v for k, v in sorted(config.items())
+            if k not in NOT_FINGERPRINTED and (not OWNERS[k] or config["task"] in OWNERS[k])
+            and not (k in INERT and INERT[k](config))}
     text = json.dumps({"config": kept, "numerics": NUMERICS_VERSION}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

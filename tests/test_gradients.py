@@ -7,7 +7,7 @@ import pytest
 from conftest import cell_backward, cell_forward, cell_weights, n_states, numerical_grad, rel_error
 
 from lstm_xor.nn import cells
-from lstm_xor.nn.model import Model
+from lstm_xor.nn.model import HEADS, Model
 
 TOL = 1e-6
 
@@ -21,7 +21,7 @@ def _problem(head, mixed, rng, N=3, T=4, D=2, C=2):
 
 @pytest.mark.parametrize("reduction", ["sum", "mean"])
 @pytest.mark.parametrize("mixed", [False, True], ids=["fixed", "mixed"])
-@pytest.mark.parametrize("head", ["every", "last"])
+@pytest.mark.parametrize("head", HEADS)
 @pytest.mark.parametrize("layers", [1, 2])
 @pytest.mark.parametrize("cell", cells.CELLS)
 def test_model_parameter_gradients(cell, layers, head, mixed, reduction):
@@ -159,7 +159,7 @@ TOKEN_CASES = [(1, 1, False), (1, 2, True), (2, 1, True), (2, 2, False)]
 
 @pytest.mark.parametrize(("layers", "slots", "mixed"), TOKEN_CASES,
                          ids=[f"{la}layer-{s}slot-{'mixed' if m else 'fixed'}" for la, s, m in TOKEN_CASES])
-@pytest.mark.parametrize("head", ["every", "last"])
+@pytest.mark.parametrize("head", HEADS)
 @pytest.mark.parametrize("cell", cells.CELLS)
 def test_token_model_parameter_gradients(cell, head, layers, slots, mixed):
     """Every parameter, embed.W included, with out-of-vocabulary tokens in the padding."""

@@ -210,3 +210,57 @@ def test_tiny_losses_are_logged_not_rounded_to_zero(tmp_path):
     trainer.model.params["head.b"] *= 4
     loss, _ = trainer.step(np.arange(16), lr=1e-12)
     assert 0 < loss < 1e-10  # the textbook float32 form gives exactly 0 here
+
+
+# -- early stopping on a validation set -------------------------------------------------------------
+
+class _ParityWithValid(type(PARITY)):
+    """Parity with its training strings' last quarter kept apart for validation (early stopping's tests)."""
+
+    def splits(self, config):
+        splits = super().splits(config)
+        cut = len(splits.train) * 3 // 4
+        return type(splits)(splits.train.subset(slice(0, cut)), splits.train.subset(slice(cut, None)), splits.test)
+
+
+@pytest.fixture
+def with_valid(monkeypatch):
+    from lstm_xor import tasks
+    monkeypatch.setitem(tasks.TASKS, "parity", _ParityWithValid())
+
+
+def test_best_epoch_follows_the_min_delta_rule():
+    from lstm_xor.loop import best_epoch
+    assert best_epoch([1.0], 0.1) == (0, 0)
+    assert best_epoch([1.0, 0.95, 0.85, 0.84, 0.9], 0.1) == (2, 2)  # 0.95 is not better by more than 0.1
+    assert best_epoch([1.0, 0.5, 0.3], 0.0) == (2, 0)
+
+
+def test_early_stopping_keeps_the_best_epoch(with_valid, tmp_path):
+    # a min_delta no loss can beat: epoch 1 stays the best, and patience 2 stops after epoch 3
+    record = train(RunConfig(**dict(TINY, epochs=6), patience=2, min_delta=1e9,
+                             metrics_path=str(tmp_path / "run.json")), progress=False)
+    h = record["history"]
+    assert record["status"] == "stopped" and record["stopped_epoch"] == 2 and record["best_epoch"] == 1
+    assert len(h["valid_loss"]) == len(h["test_loss"]) == 3
+    assert record["test"]["loss"] == pytest.approx(h["test_loss"][0], rel=1e-6)  # the best epoch's parameters
+    assert record["valid"]["loss"] == pytest.approx(h["valid_loss"][0], rel=1e-6)
+    assert record["test"]["sequence_accuracy"] == h["test_sequence_accuracy"][0]
+
+
+def test_early_stopping_resumes_as_if_uninterrupted(with_valid, tmp_path):
+    whole = train(RunConfig(**dict(TINY, epochs=4), patience=3, min_delta=0.0,
+                            metrics_path=str(tmp_path / "whole.json")), progress=False)
+    ck = str(tmp_path / "ck")
+    train(RunConfig(**dict(TINY, epochs=2), patience=3, min_delta=0.0, checkpoint_dir=ck,
+                    metrics_path=str(tmp_path / "a.json")), progress=False)
+    resumed = train(RunConfig(**dict(TINY, epochs=4), patience=3, min_delta=0.0, checkpoint_dir=ck, resume=True,
+                              metrics_path=str(tmp_path / "b.json")), progress=False)
+    assert comparable(resumed) == comparable(whole)
+    assert "best_epoch" in whole and os.path.exists(os.path.join(ck, "best.npz"))
+
+
+def test_patience_needs_a_validation_set(tmp_path):
+    with pytest.raises(ValueError, match="bad parameter patience=5: task parity keeps no validation set"):
+        train(RunConfig(**TINY, patience=5, metrics_path=str(tmp_path / "run.json")), progress=False)
+    assert not (tmp_path / "run.json").exists()

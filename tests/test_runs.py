@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lstm_xor import registry, runs
+from lstm_xor import NUMERICS_VERSION, registry, runs
 from lstm_xor.config import RunConfig
 from lstm_xor.loop import train
 from lstm_xor.optim import lr_at
@@ -297,3 +297,22 @@ def test_a_failing_run_is_reported_and_the_others_still_run(tmp_path, monkeypatc
     assert not (tmp_path / "book" / "runs" / "broken.ipynb").exists()
     assert (tmp_path / "book" / "runs" / ".cache" / "failed" / "broken.ipynb").exists()
     assert "runs/final-fixed" in (tmp_path / "book" / "_toc.yml").read_text()
+
+
+def test_fingerprints_ignore_other_tasks_and_inert_parameters():
+    parity = registry.get("default-fixed-s0").config()
+    adder = registry.get("add-basic-gru-s0").config()
+    own = {k: v for k, v in parity.items() if k not in ("digits", "train_range", "embed", "patience", "min_delta")}
+    assert runs.fingerprint(own) == runs.fingerprint(parity)  # what a later task or a switched-off feature adds
+    assert runs.fingerprint(dict(parity, patience=3)) != runs.fingerprint(parity)
+    assert runs.fingerprint(dict(parity, patience=3, min_delta=0.1)) != runs.fingerprint(dict(parity, patience=3))
+    assert runs.fingerprint(dict(adder, digits=12)) != runs.fingerprint(adder)
+
+
+def test_the_committed_book_is_done_but_for_records_of_older_numerics():
+    """`make book` on a fresh clone re-runs only what a numerics change made stale."""
+    book = runs.Book(BOOK)
+    for step in runs.plan(profile="full"):
+        record = json.loads(book.record(step.id).read_text()) if book.record(step.id).exists() else None
+        current = record is not None and record["driver"].get("numerics") == NUMERICS_VERSION
+        assert runs.is_done(book, step) == current, step.id

@@ -13,7 +13,7 @@ import torch
 from conftest import n_states
 
 from lstm_xor.nn import cells
-from lstm_xor.nn.model import Model
+from lstm_xor.nn.model import HEADS, Model
 
 TOL = {"rtol": 1e-10, "atol": 1e-10}
 TORCH_LSTM_ORDER = "ifgo"
@@ -153,7 +153,7 @@ def _assert_grads(model, module, linear, embedding=None):
     assert checked == set(model.grads)
 
 
-@pytest.mark.parametrize("head", ["every", "last"])
+@pytest.mark.parametrize("head", HEADS)
 @pytest.mark.parametrize("layers", [1, 2])
 @pytest.mark.parametrize("cell", cells.CELLS)
 def test_model_loss_against_torch(cell, layers, head):
@@ -180,7 +180,12 @@ def test_model_loss_against_torch(cell, layers, head):
         loss_t = torch.nn.functional.cross_entropy(z[valid], torch.tensor(y)[valid], reduction="sum")
         np.testing.assert_allclose(logits[valid.numpy()], z[valid].detach().numpy(), **TOL)
     else:
-        z = linear((final[0] if cell == "lstm" else final)[-1])  # (N, C)
+        if head == "last":
+            pooled = (final[0] if cell == "lstm" else final)[-1]  # (N, H)
+        else:  # the mean over each sequence's own steps (the padding is zeros in pad_packed_sequence)
+            out, _ = torch.nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=T)
+            pooled = out.sum(dim=1) / torch.tensor(lengths, dtype=out.dtype)[:, None]
+        z = linear(pooled)  # (N, C)
         loss_t = torch.nn.functional.cross_entropy(z, torch.tensor(y), reduction="sum")
         np.testing.assert_allclose(logits, z.detach().numpy(), **TOL)
     loss_t.backward()

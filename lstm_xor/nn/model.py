@@ -13,13 +13,23 @@ from lstm_xor.nn import cells
 from lstm_xor.nn.init import INITS, head_block, hidden_bias, recurrent_block
 from lstm_xor.nn.losses import softmax_cross_entropy, squared_error
 
-HEADS = ("every", "last")  # a prediction at every step, or at each sequence's last step
+HEADS = ("every", "last", "mean")  # a prediction at every step, from the last step, or from the mean over steps
 OUTPUTS = ("classes", "regression")  # C classes (softmax CE) or K real outputs (squared error)
 
 
 def _cols(a, index):
     """a[..., index], or a itself when index is None (the identity)."""
     return a if index is None else a[..., index]
+
+
+def _valid_steps(T, lengths):
+    """(T, 1, N) bool: step t is within sequence n's length."""
+    return (np.arange(T)[:, None] < lengths[None, :])[:, None, :]
+
+
+def _mean_over_steps(h, lengths):
+    """h (T, H, N) -> (H, N): each sequence's mean over its own steps (what lies past a length never counts)."""
+    return np.where(_valid_steps(h.shape[0], lengths), h, 0).sum(axis=0) / lengths.astype(h.dtype)
 
 
 def _rows(a, index):
@@ -190,7 +200,7 @@ class Model:
             logits += b[:, None, None]
             out = _cols(logits, inverse).transpose(2, 1, 0)
         else:
-            top = finals[-1][0]  # (H, N)
+            top = finals[-1][0] if self.head == "last" else _mean_over_steps(h, sorted_lengths)  # (H, N)
             logits = W @ top  # (C, N)
             logits += b[:, None]
             out = _cols(logits, inverse).T
@@ -272,7 +282,12 @@ class Model:
             self.grads["head.W"][...] = dl @ top.T
             self.grads["head.b"][...] = dl.sum(axis=1)
             dh = cells.buffer(self._head_ws, "dh", (T, self.hidden, N), self.dtype, zero=True)
-            dfinal = (W.T @ dl,)
+            dtop = W.T @ dl  # (H, N)
+            if self.head == "last":
+                dfinal = (dtop,)
+            else:  # each valid step gets an equal share of the mean's gradient
+                dh += (dtop / sorted_lengths.astype(self.dtype))[None] * _valid_steps(T, sorted_lengths)
+                dfinal = None
         for k in range(self.layers - 1, -1, -1):
             dx, _ = self._layer_backward(k, dh, dfinal, caches[k], need_dx=k > 0 or bool(self.embed))
             dfinal = None
