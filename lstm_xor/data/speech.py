@@ -94,6 +94,9 @@ def load_japanese_vowels():
 def load_fsdd(delta_width=2):
     """Free Spoken Digit Dataset: 3000 utterances of the digits 0-9, 6-92 frames, no speaker ids.
 
+    Without speaker ids a test split can only be stratified by digit
+    (``stratified_split``): the same 6 speakers are in both parts.
+
     Features: the 13 MFCCs, their deltas and their deltas' deltas by the
     regression formula over +-delta_width frames (39 dims, like report 002's
     CV segments); delta_width=0 keeps the 13 MFCCs alone.
