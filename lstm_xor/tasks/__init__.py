@@ -10,7 +10,7 @@ this process and in every process it starts (papermill kernels, MPI ranks).
 import importlib
 import os
 
-BUILTIN = ("lstm_xor.tasks.parity", "lstm_xor.tasks.adder")
+BUILTIN = ("lstm_xor.tasks.parity", "lstm_xor.tasks.adder", "lstm_xor.tasks.classify")
 
 
 def _load():
