@@ -251,10 +251,16 @@ def train(config, comm=None, progress=True, on_epoch=None):
     return record
 
 
+def saved_config(meta):
+    """A checkpoint's configuration, every field: one it predates ran as that field's default (a parameter
+    is added with a default that keeps the numbers as they were)."""
+    return {**RunConfig().to_dict(), **meta.get("config", {})}
+
+
 def _restore(config, model, optimizer, schedule):
     params, state, meta = load_checkpoint(config.checkpoint_dir)
-    saved = meta.get("config", {})
-    mismatched = sorted(k for k, v in config.to_dict().items() if k not in RESUMABLE and saved.get(k) != v)
+    saved = saved_config(meta)
+    mismatched = sorted(k for k, v in config.to_dict().items() if k not in RESUMABLE and saved[k] != v)
     if mismatched:
         raise ValueError(f"checkpoint in {config.checkpoint_dir} was made with other parameters: "
                          + ", ".join(f"{k}={saved.get(k)!r} (now {getattr(config, k)!r})" for k in mismatched))

@@ -46,7 +46,7 @@ from pathlib import Path
 
 from lstm_xor import NUMERICS_VERSION, __version__, registry
 from lstm_xor.config import OWNERS, RunConfig
-from lstm_xor.loop import RESUMABLE
+from lstm_xor.loop import RESUMABLE, saved_config
 from lstm_xor.optim import lr_at, parse_schedule
 from lstm_xor.records import atomic_write, read_json_or_none, read_record, write_record
 from lstm_xor.tasks import get_task
@@ -324,7 +324,7 @@ def _compatible(meta, config, k):
     """Does the checkpoint (its meta) hold exactly the first k epochs of this configuration?"""
     if not meta or meta.get("epoch") != k or k >= config["epochs"]:
         return False
-    saved = meta.get("config", {})
+    saved = saved_config(meta)
     if any(saved.get(key) != value for key, value in config.items() if key not in SHAREABLE):
         return False
     schedule = _schedule(config)

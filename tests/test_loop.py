@@ -264,3 +264,23 @@ def test_patience_needs_a_validation_set(tmp_path):
     with pytest.raises(ValueError, match="bad parameter patience=5: task parity keeps no validation set"):
         train(RunConfig(**TINY, patience=5, metrics_path=str(tmp_path / "run.json")), progress=False)
     assert not (tmp_path / "run.json").exists()
+
+
+def test_a_checkpoint_older_than_a_parameter_resumes_as_its_default(tmp_path):
+    """A checkpoint made before a parameter existed ran as that parameter's default."""
+    from lstm_xor.records import save_checkpoint
+    whole = train(RunConfig(**dict(TINY, epochs=3), metrics_path=str(tmp_path / "whole.json")), progress=False)
+    ck = str(tmp_path / "ck")
+    train(RunConfig(**TINY, checkpoint_dir=ck, metrics_path=str(tmp_path / "a.json")), progress=False)
+    params, state, meta = load_checkpoint(ck)
+    for name in ("patience", "min_delta", "digits", "dataset"):  # as if written before these existed
+        del meta["config"][name]
+    save_checkpoint(ck, params, state, meta)
+    resumed = train(RunConfig(**dict(TINY, epochs=3), checkpoint_dir=ck, resume=True,
+                              metrics_path=str(tmp_path / "b.json")), progress=False)
+    assert comparable(resumed) == comparable(whole)
+    meta["config"]["hidden"] = 9  # a parameter the checkpoint does name still has to agree
+    save_checkpoint(ck, params, state, meta)
+    with pytest.raises(ValueError, match="hidden=9"):
+        train(RunConfig(**dict(TINY, epochs=3), checkpoint_dir=ck, resume=True,
+                        metrics_path=str(tmp_path / "c.json")), progress=False)
