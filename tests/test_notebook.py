@@ -31,6 +31,10 @@ def test_help_notebook_groups_the_parameters_by_task():
     lines = result.stdout
     assert "[parity] shortest string" in lines
     assert lines.index("lr:") < lines.index("min_length:")
+    # papermill's parser reads every parameter with its type (an '=' in a help text once hid two of them)
+    inspected = pm.inspect_notebook(str(NOTEBOOK))
+    assert set(inspected) == {p.name for p in PARAMS}
+    assert all(inspected[p.name]["inferred_type_name"] == p.type.__name__ for p in PARAMS)
 
 
 @pytest.mark.slow

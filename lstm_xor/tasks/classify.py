@@ -44,12 +44,12 @@ class Classify(Task):
     params = (
         Param("dataset", str, "vowels", "vowels (JapaneseVowels), digits (spoken digits, FSDD MFCCs), pen "
               "(SYNTHETIC pen strokes), pen_files (the report's pen files under pen_root)"),
-        Param("pen_root", str, "", "with dataset=pen_files: a folder per class of pen files (count, then x y pairs)"),
+        Param("pen_root", str, "", "for dataset pen_files: a folder per class of pen files (count, then x y pairs)"),
         Param("pool", str, "last", "the head reads the last step (last) or the mean over the steps (mean)"),
         Param("folds", int, 0, "k-fold cross-validation of the training part: the validation part is fold `fold` "
               "of `folds`; 0 holds out valid_fraction instead"),
         Param("fold", int, 0, "which fold validates, 0 .. folds - 1"),
-        Param("valid_fraction", float, 0.2, "with folds=0: the stratified share of the training part that validates"),
+        Param("valid_fraction", float, 0.2, "without folds: the stratified share of the training part that validates"),
         Param("test_fraction", float, 0.2, "share held out for testing"),  # shared with parity: same type and default
     )
     about = ("A recurrent net reads a whole sequence and names its class, as in report 002 (RNN vs LSTM on speech "
