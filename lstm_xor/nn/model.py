@@ -301,8 +301,8 @@ class Model:
         """dx (T, S*E, N), tokens (T, S, N) -> the embedding table's gradient (V, E).
 
         For each (step, slot), dx's (E, N) block times the tokens' one-hot (N, V) is that
-        block's share of the table gradient: one batched GEMM, about 10x faster than
-        np.add.at's scattered adds. The one-hot is built ``chunk`` tokens of the
+        block's share of the table gradient: one batched GEMM instead of np.add.at's
+        slow scattered adds. The one-hot is built ``chunk`` tokens of the
         vocabulary at a time, so its memory stays bounded for a large vocabulary.
         """
         T, _, N = dx.shape

@@ -12,6 +12,7 @@ import numpy as np
 from lstm_xor.registry import report003
 from lstm_xor.report import link, moving_mean, number_text, seconds_text
 from lstm_xor.tasks.adder import solved_step
+from lstm_xor.tasks.base import positive_ints
 
 CELL_COLORS = {"rnn": "tab:blue", "lstm": "tab:orange", "gru": "tab:green"}
 LOSS_MARK = 0.005  # the report: the RNN's loss "less than 0.005 in less than 300 steps"
@@ -140,7 +141,7 @@ def carry_table(records):
 
 
 def _eval_digits(record):
-    return [int(d) for d in record["config"]["eval_digits"].split(",") if d]
+    return positive_ints("eval_digits", record["config"]["eval_digits"])
 
 
 def plot_generalisation(records):
