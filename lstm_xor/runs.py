@@ -111,7 +111,8 @@ def profile_config(run, profile="full", engines=None):
     values.update({k: v for k, v in spec.get("scale", {}).items() if not OWNERS[k] or values["task"] in OWNERS[k]})
     if "max_epochs" in spec:
         values["epochs"] = min(values["epochs"], spec["max_epochs"])
-    values["engines"] = engines or spec["engines"]
+    # a run may pin its engines (batch size 1 has one engine's work); the command line overrides both
+    values["engines"] = engines or {**run.base, **run.params}.get("engines") or spec["engines"]
     return values
 
 
