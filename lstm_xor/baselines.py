@@ -3,13 +3,23 @@
 Logistic regression sees only each sequence's per-feature mean and standard
 deviation (no order at all); 1-nearest-neighbour with dynamic time warping
 compares whole sequences frame by frame.
+
+``python -m lstm_xor baselines`` fits both on each data set of the classify task
+(the split of seed 0, features standardised with the training part's statistics,
+the whole training part fitted: neither needs a validation part) and writes their
+test figures to one record, which report 002's summary page reads.
 """
 
+import argparse
+import sys
+import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from lstm_xor.data.sequences import frames
+from lstm_xor import __version__
+from lstm_xor.data.sequences import feature_stats, frames, standardise
+from lstm_xor.records import write_record
 
 
 def summary_features(data):
@@ -99,8 +109,58 @@ def dtw(a, x, lengths, window=None, squared=False):
     return prev[np.arange(len(x)), lengths - 1]
 
 
-def nearest_neighbour(train, test, window=None, squared=False):
+def nearest_neighbour(train, test, window=None, squared=False, progress=False):
     """(N_test,) labels: each test sequence takes the class of its DTW-nearest training sequence."""
+    from tqdm.auto import tqdm
     x = train.x.astype(np.float64)  # once, not once per test sequence
-    return np.array([train.y[dtw(a[:n], x, train.lengths, window, squared).argmin()]
-                     for a, n in zip(test.x, test.lengths, strict=True)])
+    pairs = tqdm(zip(test.x, test.lengths, strict=True), total=len(test.y), desc="1-NN DTW", unit="sequence",
+                 disable=not progress, leave=False)
+    return np.array([train.y[dtw(a[:n], x, train.lengths, window, squared).argmin()] for a, n in pairs])
+
+
+def scores(predicted, y, n_classes):
+    """Accuracy, counts and the confusion matrix (true class, predicted class) of predicted labels."""
+    confusion = np.bincount(y * n_classes + predicted, minlength=n_classes ** 2).reshape(n_classes, n_classes)
+    return dict(accuracy=float(np.trace(confusion) / len(y)), correct=int(np.trace(confusion)), n=len(y),
+                confusion=confusion.tolist())
+
+
+def evaluate(dataset, progress=False):
+    """Both baselines' test figures on one data set of the classify task (1-NN DTW on squared distances, as
+    the UEA archive's DTW_D benchmarks, without a window)."""
+    from lstm_xor.tasks.classify import load
+    train, test = load(dataset)
+    mean, std = feature_stats(train)
+    train, test = standardise(train, mean, std), standardise(test, mean, std)
+    C = len(train.classes)
+    out = {}
+    start = time.perf_counter()
+    model = fit_logistic(summary_features(train), train.y, C)
+    out["logistic"] = scores(model.predict(summary_features(test)), test.y, C)
+    out["logistic"]["seconds"] = time.perf_counter() - start
+    start = time.perf_counter()
+    out["dtw"] = scores(nearest_neighbour(train, test, squared=True, progress=progress), test.y, C)
+    out["dtw"]["seconds"] = time.perf_counter() - start
+    return dict(train=len(train.y), test=len(test.y), classes=list(train.classes), synthetic=train.synthetic, **out)
+
+
+DATASETS = ("vowels", "digits", "pen")
+RECORD = "book/runs/baselines.json"
+
+
+def add_arguments(parser):
+    parser.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS),
+                        help="the classify task's data sets to fit (default: all)")
+    parser.add_argument("--out", default=RECORD, help=f"the record to write (default: {RECORD})")
+
+
+def main(args):
+    record = dict(command="python -m lstm_xor baselines " + " ".join(sys.argv[2:]), version=__version__,
+                  datasets={})
+    for name in args.datasets:
+        record["datasets"][name] = figures = evaluate(name, progress=True)
+        print(f"{name}: logistic {figures['logistic']['accuracy']:.4f}, 1-NN DTW {figures['dtw']['accuracy']:.4f} "
+              f"({figures['dtw']['seconds']:.0f} s)")
+    write_record(args.out, record)  # whole or not at all
+    print(f"record in {args.out}")
+    return 0

@@ -1,4 +1,4 @@
-"""`python -m lstm_xor train|runs|bench`: the command line over the same RunConfig."""
+"""`python -m lstm_xor train|runs|bench|baselines`: the command line over the same RunConfig."""
 
 import argparse
 import sys
@@ -31,15 +31,18 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m lstm_xor", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     add_config_flags(sub.add_parser("train", help="train one run and write its record"))
-    from lstm_xor import bench, runs
+    from lstm_xor import baselines, bench, runs
     runs.add_arguments(sub.add_parser("runs", help="execute the run registry through papermill"))
     bench.add_arguments(sub.add_parser("bench", help="seconds per epoch against torch.nn.LSTM"))
+    baselines.add_arguments(sub.add_parser("baselines", help="report 002's classifiers without recurrence"))
     args = parser.parse_args(argv)
     try:
         if args.command == "train":
             return _train(args)
         if args.command == "runs":
             return runs.main(args)
+        if args.command == "baselines":
+            return baselines.main(args)
         return bench.main(args)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)

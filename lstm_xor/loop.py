@@ -238,6 +238,8 @@ def train(config, comm=None, progress=True, on_epoch=None):
         model.flat[...] = best
         record["best_epoch"] = best_epoch(history["valid_loss"], config.min_delta)[0] + 1
         record.update(test=trainer.evaluate(trainer.splits.test), valid=trainer.evaluate(valid))
+    if status != "diverged" and valid is not None:  # the training part's figures, beside the held-out ones
+        record["train"] = trainer.evaluate(trainer.splits.train)
     if status != "diverged":
         extra = task.extra_tests(config)
         if extra:

@@ -38,7 +38,9 @@ def plot_history(record, smooth=50):
     axes[1].plot(epochs, h["epoch_loss"], "o-")
     axes[1].set(xlabel="epoch", ylabel="sum of iteration losses", yscale="log", title="training loss per epoch")
     for metric, marker in zip(test_metrics(record), "os^vD", strict=False):
-        axes[2].plot(epochs, h[f"test_{metric}"], f"{marker}-", label=_label(metric))
+        line, = axes[2].plot(epochs, h[f"test_{metric}"], f"{marker}-", label=_label(metric))
+        if f"valid_{metric}" in h:  # the part early stopping watches, dashed in the same colour
+            axes[2].plot(epochs, h[f"valid_{metric}"], "--", color=line.get_color(), label=f"{_label(metric)} (valid)")
     axes[2].set(xlabel="epoch", ylabel="test metric", title="test metrics")
     axes[2].legend()
     fig.tight_layout()
@@ -54,6 +56,11 @@ def summary_markdown(record):
     if record["test"]:
         rows += task.summary_rows(record["test"])
         rows.append(("test loss", f"{record['test']['loss']:.6g}"))
+    for part in ("valid", "train"):  # with a validation part: the figures of the other parts
+        if record.get(part):
+            rows.append((f"{part} part", f"{task.summary(record[part])}, loss {record[part]['loss']:.6g}"))
+    if record.get("best_epoch"):
+        rows.append(("best epoch (kept)", record["best_epoch"]))
     if record.get("min_iteration_loss") is not None:
         rows.append(("min iteration loss", f"{record['min_iteration_loss']:.6g}"))
     for label, metrics in (record.get("extra_tests") or {}).items():

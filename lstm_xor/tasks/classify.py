@@ -27,7 +27,7 @@ POOLS = ("last", "mean")
 
 
 @functools.lru_cache(maxsize=4)
-def _load(dataset, pen_root, test_fraction, seed):
+def load(dataset, pen_root="", test_fraction=0.2, seed=0):
     """(train, test) before standardisation: the standard split, or a stratified one with ``seed``."""
     if dataset == "vowels":
         return load_japanese_vowels()
@@ -84,7 +84,7 @@ class Classify(Task):
                                  "between 0 and 1")
 
     def splits(self, config):
-        whole, test = _load(config.dataset, config.pen_root, config.test_fraction, config.seed)
+        whole, test = load(config.dataset, config.pen_root, config.test_fraction, config.seed)
         if config.folds:
             train, valid = stratified_fold(whole.y, config.fold, config.folds, config.seed)
         else:
@@ -94,7 +94,7 @@ class Classify(Task):
         return Splits(*(standardise(part, mean, std) for part in (train, valid, test)))
 
     def model_spec(self, config):
-        train, _ = _load(config.dataset, config.pen_root, config.test_fraction, config.seed)
+        train, _ = load(config.dataset, config.pen_root, config.test_fraction, config.seed)
         return ModelSpec("dense", train.x.shape[2], len(train.classes), head=config.pool)
 
     def batch(self, config, data, index, dtype, step=None):
