@@ -10,7 +10,6 @@ the whole training part fitted: neither needs a validation part) and writes thei
 test figures to one record, which report 002's summary page reads.
 """
 
-import argparse
 import sys
 import time
 from dataclasses import dataclass

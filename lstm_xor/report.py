@@ -142,6 +142,23 @@ def compute_summary(records):
                 training_seconds=spent, unshared_seconds=implied, notebook_seconds=notebook)
 
 
+def cost_table(records, groups):
+    """Training and notebook wall time per group of runs (registry Groups), and in all: a part's budget."""
+    lines = ["| study | runs | optimiser steps | training wall time | notebook wall time |", "|---|---|---|---|---|"]
+    total = [0, 0, 0.0, 0.0]
+    for group in groups:
+        rec = [records[run.id] for run in group.runs if run.id in records]
+        if not rec:
+            continue
+        row = [len(rec), sum(len(r["history"]["iteration_loss"]) for r in rec), sum(r["wall_seconds"] for r in rec),
+               sum(r.get("driver", {}).get("notebook_seconds", 0.0) for r in rec)]
+        total = [a + b for a, b in zip(total, row, strict=True)]
+        lines.append(f"| {group.caption.split(': ', 1)[-1]} | {row[0]} | {row[1]:,} | {seconds_text(row[2])} | "
+                     f"{seconds_text(row[3])} |")
+    lines.append(f"| **all** | {total[0]} | {total[1]:,} | {seconds_text(total[2])} | {seconds_text(total[3])} |")
+    return "\n".join(lines)
+
+
 def compute_markdown(records, n_registered):
     s = compute_summary(records)
     if not records:

@@ -37,6 +37,7 @@ from lstm_xor.registry.base import Group, Part, Run
 
 CELLS = ("rnn", "lstm")
 SEEDS3 = (0, 1, 2)
+POOL_TEXT = {"last": "the last step", "mean": "the mean over the steps"}
 DATA_TEXT = {"pen": "the SYNTHETIC pen set", "vowels": "JapaneseVowels", "digits": "spoken digits (FSDD)",
              "pen_files": "the report's pen files"}
 REPORT = dict(task="classify", dataset="pen", cell="rnn", hidden=16, layers=2, optimizer="sgd", lr=0.01,
@@ -133,7 +134,7 @@ def describe(config):
              else f"a stratified {c['valid_fraction']:g} of the training part")
     stop = f", early stopping with patience {c['patience']}" if c["patience"] else ""
     return (f"{DATA_TEXT[c['dataset']]}, validated on {valid}, {c['layers']} layer{'s' * (c['layers'] > 1)} "
-            f"of {c['hidden']}, the head reading the {c['pool']} step{'s' * (c['pool'] == 'mean')}, batches of "
+            f"of {c['hidden']}, the head reading {POOL_TEXT[c['pool']]}, batches of "
             f"{c['batch_size']}, {c['optimizer']} at lr {c['lr']:g}, at most {c['epochs']} epochs{stop}")
 
 

@@ -223,23 +223,6 @@ def position_table(records, ids, runs_dir):
     return "\n".join(lines)
 
 
-def cost_table(records):
-    """Training time and notebook time per study, and in all: the part's budget."""
-    lines = ["| study | runs | steps | training wall time | notebook wall time |", "|---|---|---|---|---|"]
-    total = [0, 0, 0.0, 0.0]
-    for group in report003.GROUPS:
-        rec = [records[run.id] for run in group.runs if run.id in records]
-        if not rec:
-            continue
-        row = [len(rec), sum(len(r["history"]["iteration_loss"]) for r in rec), sum(r["wall_seconds"] for r in rec),
-               sum(r.get("driver", {}).get("notebook_seconds", 0.0) for r in rec)]
-        total = [a + b for a, b in zip(total, row, strict=True)]
-        lines.append(f"| {group.caption.removeprefix('Report 003: ')} | {row[0]} | {row[1]:,} | "
-                     f"{seconds_text(row[2])} | {seconds_text(row[3])} |")
-    lines.append(f"| **all** | {total[0]} | {total[1]:,} | {seconds_text(total[2])} | {seconds_text(total[3])} |")
-    return "\n".join(lines)
-
-
 def readings_table(records, runs_dir):
     """The (0, 1e5) / (0, 1e100) row under its two readings: one preset length of 101, or training at 11."""
     lines = ["| cell | preset length 101: whole sums right (digits right) | trained at length 11: test (0, 1e10) | "
