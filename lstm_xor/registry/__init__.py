@@ -14,7 +14,7 @@ from lstm_xor.registry.base import Group, Part, Run
 
 __all__ = ["BY_ID", "PARTS", "RUNS", "Group", "Part", "Run", "get", "part_of"]
 
-PARTS = (report000.PART, report003.PART, report002.PART)  # in book order
+PARTS = (report000.PART, report002.PART, report003.PART)  # in book order: by report
 RUNS = [run for part in PARTS for run in part.runs]
 BY_ID = {run.id: run for run in RUNS}
 _PART_OF_GROUP = {group.name: part for part in PARTS for group in part.groups}
