@@ -11,6 +11,7 @@ another task is an error that names its owner.
 import dataclasses
 import math
 
+from lstm_xor.bptt import MODES as BPTT_MODES
 from lstm_xor.data.batching import BATCHINGS
 from lstm_xor.nn.cells import CELLS
 from lstm_xor.nn.init import INITS
@@ -38,6 +39,11 @@ COMMON = (
     Param("momentum", float, 0.0, "SGD momentum"),
     Param("clip_norm", float, 1.0, "global gradient-norm clip; 0 turns it off"),
     Param("loss_reduction", str, "mean", "mean over labelled positions, or sum (report 000)"),
+    Param("bptt", str, "full", "backpropagation through time: full; regular (chunks of bptt_k steps, an optimiser "
+          "step each, the state carried without its gradient); randomized (a cut before each step with probability "
+          "bptt_p, carried gradients scaled by 1/(1 - bptt_p) so the expected gradient is the full one)"),
+    Param("bptt_k", int, 0, "with bptt regular: the chunk length in steps, 1 .. the longest sequence"),
+    Param("bptt_p", float, 0.0, "with bptt randomized: the probability of a cut before each step, in (0, 1)"),
     Param("epochs", int, 2, "passes over the training set"),
     Param("stop_patience", int, 0, "stop ('stopped') after this many epochs of rising loss; 0 never stops"),
     Param("patience", int, 0, "early stopping: stop after this many epochs without a better validation loss, "
@@ -112,7 +118,7 @@ def _validate(self):
                              f"{' and '.join(owners)}, and this run's task is {self.task}; leave it at its "
                              f"default ({p.default!r})")
     choices = {"batching": BATCHINGS, "cell": CELLS, "init": INITS, "optimizer": OPTIMIZERS,
-               "loss_reduction": REDUCTIONS, "dtype": DTYPES}
+               "loss_reduction": REDUCTIONS, "dtype": DTYPES, "bptt": BPTT_MODES}
     for name, accepted in choices.items():
         if getattr(self, name) not in accepted:
             _bad(name, getattr(self, name), f"one of {', '.join(accepted)}")
@@ -134,6 +140,14 @@ def _validate(self):
             _bad(name, getattr(self, name), "a number >= 0")
     if self.momentum >= 1:
         _bad("momentum", self.momentum, "a number in [0, 1)")
+    if self.bptt == "regular" and self.bptt_k < 1:
+        _bad("bptt_k", self.bptt_k, "a chunk length >= 1 with bptt regular")
+    if self.bptt != "regular" and self.bptt_k:
+        _bad("bptt_k", self.bptt_k, f"0 with bptt {self.bptt} (it is the chunk length of bptt regular)")
+    if self.bptt == "randomized" and not 0 < self.bptt_p < 1:
+        _bad("bptt_p", self.bptt_p, "a probability in (0, 1) with bptt randomized")
+    if self.bptt != "randomized" and self.bptt_p:
+        _bad("bptt_p", self.bptt_p, f"0 with bptt {self.bptt} (it is the cut probability of bptt randomized)")
     positive_ints("keep_epochs", self.keep_epochs)
     if self.engines > self.batch_size:
         _bad("engines", self.engines, f"at most batch_size ({self.batch_size}), so every engine has sequences")

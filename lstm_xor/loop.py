@@ -19,6 +19,7 @@ import time
 import numpy as np
 
 from lstm_xor import NUMERICS_VERSION, __version__
+from lstm_xor.bptt import carry_scale, cuts, run_chunks
 from lstm_xor.comm import SerialComm
 from lstm_xor.config import RunConfig
 from lstm_xor.nn.model import Model
@@ -70,32 +71,54 @@ class Trainer:
         self.grad_buf = np.empty(self.model.n_params() + 1, dtype=self.model.dtype)  # gradient, then the loss
 
     def step(self, index, lr, step=None):
-        """One optimiser step over the global batch ``index``; returns (loss, gradient norm).
+        """One optimiser step over the global batch ``index`` (truncated BPTT: one per chunk of its steps);
+        returns (loss, gradient norm), the loss over the whole batch and the largest norm.
 
         The norm is computed in float64 before clipping. When the loss or the
         gradient is not finite, the parameters are left as they were.
         """
-        config, model, comm, buf = self.config, self.model, self.comm, self.grad_buf
+        config, model, comm = self.config, self.model, self.comm
         batch = self.task.batch(config, self.splits.train, index, model.dtype, step)
         count = batch.loss_positions(self.every)
         shard = np.array_split(np.arange(len(index)), comm.size)[comm.rank]
+        mine = batch.rows(shard) if len(shard) else None  # None: this rank has no sequences, yet joins the sums
+        epoch, iteration = (step.epoch, step.iteration) if step else (0, 0)
+        T = int(batch.lengths.max())
         keep = None
         if model.dropout > 0 and model.layers > 1:
-            epoch, iteration = (step.epoch, step.iteration) if step else (0, 0)
             rng = np.random.default_rng([config.seed, 4, epoch, iteration])
-            keep = model.dropout_masks(rng, len(index), int(batch.lengths.max()))[:, shard]
+            keep = model.dropout_masks(rng, len(index), T)[:, shard]
+        if config.bptt == "full":
+            loss = None if mine is None else model.loss(mine.x, mine.lengths, mine.y, mine.mask,
+                                                        config.loss_reduction, count, train=True, keep=keep)[0]
+            return self._update(loss, lr)
+        # the global batch's steps, cut alike on every rank: every rank takes the same optimiser steps
+        chunks = cuts(T, config.bptt, config.bptt_k, config.bptt_p,
+                      np.random.default_rng([config.seed, 5, epoch, iteration]))
+        counts = [batch.steps(a, b)[0].loss_positions(True) for a, b in chunks]
+        carry = carry_scale(config.bptt, config.bptt_p)
+        total, worst = 0.0, 0.0
+        for chunk_loss, n in zip(run_chunks(model, mine, chunks, counts, config.loss_reduction, carry, keep), counts,
+                                 strict=True):
+            loss, norm = self._update(chunk_loss, lr)
+            if not (math.isfinite(loss) and math.isfinite(norm)):
+                return loss, norm  # diverged: this chunk's step was not taken
+            total += loss * n / count if config.loss_reduction == "mean" else loss
+            worst = max(worst, norm)
+        return total, worst
+
+    def _update(self, loss, lr):
+        """Sums this rank's gradient and loss (None: it has no sequences) over the ranks, clips, steps."""
+        model, buf = self.model, self.grad_buf
         P = model.n_params()
-        if len(shard):
-            mine = batch.rows(shard)
-            loss, _, _ = model.loss(mine.x, mine.lengths, mine.y, mine.mask, config.loss_reduction, count,
-                                    train=True, keep=keep)
+        if loss is None:
+            buf[...] = 0.0
+        else:
             buf[:P] = model.grad_flat
             buf[P] = loss
-        else:
-            buf[...] = 0.0
-        comm.allreduce_sum(buf)  # one collective: the gradient and the loss together
+        self.comm.allreduce_sum(buf)  # one collective: the gradient and the loss together
         grad = buf[:P]
-        norm = clip_global_norm(grad, config.clip_norm)
+        norm = clip_global_norm(grad, self.config.clip_norm)
         loss = float(buf[P])
         if math.isfinite(norm) and math.isfinite(loss):
             self.optimizer.step(model.flat, grad, lr)
@@ -166,6 +189,13 @@ def train(config, comm=None, progress=True, on_epoch=None):
     trainer = Trainer(config, comm)
     comm, model, task = trainer.comm, trainer.model, trainer.task
     valid = trainer.splits.valid
+    if config.bptt != "full" and not trainer.every:
+        raise ValueError(f"bad parameter bptt={config.bptt!r}: task {task.name} reads one output per sequence "
+                         f"(head '{trainer.spec.head}'), and truncation needs a label at every step; expected full")
+    longest = task.longest(config, trainer.splits.train) if config.bptt == "regular" else 0
+    if config.bptt_k > longest:
+        raise ValueError(f"bad parameter bptt_k={config.bptt_k!r}: expected at most the longest training sequence "
+                         f"({longest} steps)")
     if config.patience and valid is None:
         raise ValueError(f"bad parameter patience={config.patience!r}: task {task.name} keeps no validation set to "
                          "watch; expected 0")

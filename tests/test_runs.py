@@ -302,11 +302,13 @@ def test_a_failing_run_is_reported_and_the_others_still_run(tmp_path, monkeypatc
 def test_fingerprints_ignore_other_tasks_and_inert_parameters():
     parity = registry.get("default-fixed-s0").config()
     adder = registry.get("add-basic-gru-s0").config()
-    own = {k: v for k, v in parity.items() if k not in ("digits", "train_range", "embed", "patience", "min_delta")}
+    own = {k: v for k, v in parity.items()
+           if k not in ("digits", "train_range", "embed", "patience", "min_delta", "bptt", "bptt_k", "bptt_p")}
     assert runs.fingerprint(own) == runs.fingerprint(parity)  # what a later task or a switched-off feature adds
     assert runs.fingerprint(dict(parity, patience=3)) != runs.fingerprint(parity)
     assert runs.fingerprint(dict(parity, patience=3, min_delta=0.1)) != runs.fingerprint(dict(parity, patience=3))
     assert runs.fingerprint(dict(adder, digits=12)) != runs.fingerprint(adder)
+    assert runs.fingerprint(dict(parity, bptt="regular", bptt_k=5)) != runs.fingerprint(parity)
 
 
 def test_the_committed_book_is_done_but_for_records_of_older_numerics():

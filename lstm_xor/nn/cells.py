@@ -204,8 +204,12 @@ def rnn_forward(W, x, batch_sizes, state=None, ws=None):
     return h, (_last(xh[:, D + 1:], batch_sizes),), (W, xh, xhT, batch_sizes, ws)
 
 
-def rnn_backward(dh_out, dfinal, cache, need_dx=True):
-    """dh_out (T, H, N), dfinal (dh,) or None -> dx (T, D, N) (None without need_dx), dW, dstate0 (dh0,)."""
+def rnn_backward(dh_out, dfinal, cache, need_dx=True, carry=1.0):
+    """dh_out (T, H, N), dfinal (dh,) or None -> dx (T, D, N) (None without need_dx), dW, dstate0 (dh0,).
+
+    ``carry`` scales the gradient carried from each step to the one before (and to the initial state):
+    randomized truncation's compensation factor; 1 is plain BPTT.
+    """
     W, xh, xhT, batch_sizes, ws = cache
     H = W.shape[0]
     D = W.shape[1] - 1 - H
@@ -223,6 +227,8 @@ def rnn_backward(dh_out, dfinal, cache, need_dx=True):
         d += dh_out[t, :, :n]
         g *= d
         np.matmul(WhT, g, out=d)
+        if carry != 1.0:
+            d *= carry
     if batch_sizes[-1] < N:
         _zero_inactive(dz, batch_sizes)
     dzT = _transposed(ws, "dzT", dz)
@@ -290,8 +296,10 @@ def lstm_forward(W, x, batch_sizes, state=None, ws=None):
     return h, final, (W, xh, xhT, batch_sizes, ws, G)
 
 
-def lstm_backward(dh_out, dfinal, cache, need_dx=True):
+def lstm_backward(dh_out, dfinal, cache, need_dx=True, carry=1.0):
     """dh_out (T, H, N), dfinal (dh, dc) or None -> dx (T, D, N) (None without need_dx), dW, dstate0 (dh0, dc0).
+
+    ``carry`` scales the gradients carried from each step to the one before, dh and dc (as rnn_backward).
 
     First, for all steps at once and in place, G's rows become the factors
     ``[f; i (1 - g^2); c_{t-1} f (1 - f); g i (1 - i); tanh(c) o (1 - o); o (1 - tanh(c)^2)]``
@@ -362,6 +370,9 @@ def lstm_backward(dh_out, dfinal, cache, need_dx=True):
         add(dc_next, e5, dc)  # dc_t
         multiply(dc, e03, e03)  # [dc_{t-1}; dg; df; di]
         matmul(WhT, dz, d_n)
+        if carry != 1.0:
+            d_n *= carry
+            e03[0] *= carry
     dzT = _transposed(ws, "dzT", G[:T, H:H5])
     dW = _weight_grad(dzT, xhT[:, :T], ws, "w")
     dx = _input_grad(np.ascontiguousarray(W[:, :D].T), dzT, ws, "x") if need_dx else None
@@ -402,8 +413,11 @@ def gru_forward(Wx, Wh, x, batch_sizes, state=None, ws=None):
     return h, final, (Wx, Wh, xh, xhT, batch_sizes, ws, gates, ahn)
 
 
-def gru_backward(dh_out, dfinal, cache, need_dx=True):
-    """dh_out (T, H, N), dfinal (dh,) or None -> dx (T, D, N) (None without need_dx), dWx, dWh, dstate0 (dh0,)."""
+def gru_backward(dh_out, dfinal, cache, need_dx=True, carry=1.0):
+    """dh_out (T, H, N), dfinal (dh,) or None -> dx (T, D, N) (None without need_dx), dWx, dWh, dstate0 (dh0,).
+
+    ``carry`` scales the gradient carried from each step to the one before (as rnn_backward).
+    """
     Wx, Wh, xh, xhT, batch_sizes, ws, gates, ahn = cache
     H = Wh.shape[0] // 3
     D = Wx.shape[1] - 1
@@ -442,6 +456,8 @@ def gru_backward(dh_out, dfinal, cache, need_dx=True):
         d *= z[t, :, :n]  # the direct path h -> h'
         np.matmul(WhT, dht, out=back[:, :n])
         d += back[:, :n]
+        if carry != 1.0:
+            d *= carry
     if batch_sizes[-1] < N:
         _zero_inactive(dax, batch_sizes)
         _zero_inactive(dah, batch_sizes)

@@ -77,6 +77,7 @@ class Model:
         self.grad_flat = np.zeros(size, dtype=self.dtype)
         self._ws = [{} for _ in range(layers)]  # per-layer buffers reused between batches
         self._head_ws = {}
+        self.state_grads = None  # after a backward: d loss / d initial state, per layer
         self.params, self.grads, offset = {}, {}, 0
         for name, b in blocks.items():
             self.params[name] = self.flat[offset:offset + b.size].reshape(b.shape)
@@ -149,15 +150,15 @@ class Model:
         forward = cells.lstm_forward if self.cell == "lstm" else cells.rnn_forward
         return forward(self.params[f"l{k}.W"], x, batch_sizes, state, self._ws[k])
 
-    def _layer_backward(self, k, dh, dfinal, cache, need_dx):
+    def _layer_backward(self, k, dh, dfinal, cache, need_dx, carry):
         """Writes the layer's weight gradients; returns dx (None without need_dx) and dstate0."""
         if self.cell == "gru":
-            dx, dWx, dWh, dstate = cells.gru_backward(dh, dfinal, cache, need_dx=need_dx)
+            dx, dWx, dWh, dstate = cells.gru_backward(dh, dfinal, cache, need_dx=need_dx, carry=carry)
             np.copyto(self.grads[f"l{k}.Wx"], dWx)
             np.copyto(self.grads[f"l{k}.Wh"], dWh)
             return dx, dstate
         backward = cells.lstm_backward if self.cell == "lstm" else cells.rnn_backward
-        dx, dW, dstate = backward(dh, dfinal, cache, need_dx=need_dx)
+        dx, dW, dstate = backward(dh, dfinal, cache, need_dx=need_dx, carry=carry)
         np.copyto(self.grads[f"l{k}.W"], dW)
         return dx, dstate
 
@@ -249,7 +250,7 @@ class Model:
         return ys, mask
 
     def loss(self, x, lengths, y, mask=None, reduction="sum", count=None, state=None, train=True, keep=None,
-             backward=True):
+             backward=True, carry=1.0):
         """Loss and gradients (into ``grads``, overwritten) for one batch.
 
         y: class labels (N, T) / (N,), or targets (N, T, K) / (N, K) for a
@@ -257,7 +258,10 @@ class Model:
         (N,) bool, optional: the positions that carry a loss. ``count``: the
         number of loss positions the ``mean`` divides by (this batch's own when
         None). Returns (loss, outputs as ``forward``, final states as ``forward``);
-        ``backward=False`` leaves ``grads`` alone (evaluation).
+        ``backward=False`` leaves ``grads`` alone (evaluation). ``carry`` scales the
+        gradient carried from each step to the one before (randomized truncation's
+        compensation; 1 is plain BPTT). After a backward, ``state_grads`` holds the
+        loss's gradient with respect to ``state``, per layer as ``state``.
         """
         out, states, (logits, top, caches, masks, batch_sizes, order, sorted_lengths, tokens) = self._forward(
             x, lengths, state, train, keep)
@@ -288,13 +292,17 @@ class Model:
             else:  # each valid step gets an equal share of the mean's gradient
                 dh += (dtop / sorted_lengths.astype(self.dtype))[None] * _valid_steps(T, sorted_lengths)
                 dfinal = None
+        inverse = None if order is None else np.argsort(order)
+        state_grads = [None] * self.layers
         for k in range(self.layers - 1, -1, -1):
-            dx, _ = self._layer_backward(k, dh, dfinal, caches[k], need_dx=k > 0 or bool(self.embed))
+            dx, dstate = self._layer_backward(k, dh, dfinal, caches[k], k > 0 or bool(self.embed), carry)
+            state_grads[k] = tuple(_cols(a, inverse) for a in dstate)
             dfinal = None
             if k > 0:
                 dh = dx * masks[k - 1] if masks else dx
         if self.embed:  # each token's row gathers the gradient of every place it was read
             self._embed_backward(dx, tokens)
+        self.state_grads = state_grads
         return loss, out, states
 
     def _embed_backward(self, dx, tokens, chunk=64):

@@ -175,6 +175,9 @@ class Adder(Task):
         test_low, test_high = parse_range("test_range", config.test_range)
         return Splits(train, None, make_set(test_low, test_high, config.n_test, config.digits, [6, config.digits]))
 
+    def longest(self, config, data):
+        return config.digits
+
     def batches(self, config, data, epoch):
         B = config.batch_size
         return [np.arange(i * B, (i + 1) * B) for i in range(len(data) // B)]

@@ -77,6 +77,12 @@ class Batch:
         return Batch(self.x[index], self.lengths[index], self.y[index],
                      None if self.mask is None else self.mask[index])
 
+    def steps(self, a, b):
+        """Steps a .. b - 1 of the sequences that reach step a (labels at every step), and those rows' indices."""
+        active = np.flatnonzero(self.lengths > a)
+        return Batch(self.x[active, a:b], np.minimum(self.lengths[active], b) - a, self.y[active, a:b],
+                     None if self.mask is None else self.mask[active, a:b]), active
+
     def loss_positions(self, every):
         """How many positions carry a loss: masked-in steps within each length (head 'every'), or sequences."""
         if not every:
@@ -140,6 +146,10 @@ class Task:
 
     def metrics(self, totals):
         raise NotImplementedError
+
+    def longest(self, config, data):
+        """The most steps a batch of ``data`` can have (a truncation length is checked against it)."""
+        return int(np.max(data.lengths))
 
     def extra_tests(self, config):
         """{label: data set} evaluated once after training (longer strings, say); none by default."""

@@ -1,0 +1,67 @@
+"""Truncated backpropagation through time: where a batch's sequences are cut, and running them chunk by chunk.
+
+``full`` backpropagates through the whole sequence, one optimiser step per batch.
+``regular`` cuts the steps into chunks of ``k`` (the last may be shorter) and
+takes one optimiser step per chunk; the state is carried forward from chunk to
+chunk, its gradient is not (PyTorch's ``detach()`` between chunks, Keras's
+stateful RNN). ``randomized`` cuts before each step with probability ``p``
+(chunks of mean length 1/p) and multiplies the gradient carried from each step to
+the one before by 1/(1 - p): a gradient that reaches back d steps has crossed d
+uncut places, which happens with probability (1 - p)^d, so its expectation is
+the full BPTT gradient (the compensation of Tallec and Ollivier 2017, with a
+constant truncation probability; d2l's xi_t = 1/pi_t with pi_t = 1 - p). Every
+rank draws the cuts from the same generator and the global batch's length, so
+all ranks take the same number of optimiser steps and all-reduces.
+"""
+
+import numpy as np
+
+MODES = ("full", "regular", "randomized")
+
+
+def cuts(T, mode, k=0, p=0.0, rng=None):
+    """[(start, stop)] chunks covering steps 0 .. T - 1 in order, for a batch of T steps."""
+    if mode == "full":
+        return [(0, T)]
+    if mode == "regular":
+        starts = list(range(0, T, k))
+    elif mode == "randomized":
+        starts = [0, *(1 + np.flatnonzero(rng.random(T - 1) < p)).tolist()]
+    else:
+        raise ValueError(f"bad parameter bptt={mode!r}: expected one of {', '.join(MODES)}")
+    return list(zip(starts, [*starts[1:], T], strict=True))
+
+
+def carry_scale(mode, p=0.0):
+    """The factor on the gradient carried from each step to the one before: 1/(1 - p) for randomized, else 1."""
+    return 1.0 / (1.0 - p) if mode == "randomized" else 1.0
+
+
+def run_chunks(model, batch, chunks, counts, reduction, carry=1.0, keep=None):
+    """Forward and backward over ``batch`` chunk by chunk, the state carried; yields each chunk's loss.
+
+    After each yield ``model.grads`` hold that chunk's gradient, and an optimiser
+    step taken then is seen by the next chunk (stateful truncated BPTT). ``counts``
+    are the positions each chunk's ``mean`` divides by (the global batch's, for
+    data parallelism). ``batch`` may be None (a rank without sequences): then each
+    chunk yields None, so that every rank passes through the same chunks.
+    ``keep``: dropout masks (layers - 1, N, T, H) for the whole batch.
+    """
+    state = None
+    for (a, b), count in zip(chunks, counts, strict=True):
+        part, active = (None, None) if batch is None else batch.steps(a, b)
+        if part is None or not len(active):
+            yield None
+            continue
+        if state is None:
+            n_state = 2 if model.cell == "lstm" else 1
+            state = [tuple(np.zeros((model.hidden, len(batch.lengths)), model.dtype) for _ in range(n_state))
+                     for _ in range(model.layers)]
+        mine = [tuple(s[:, active] for s in layer) for layer in state]
+        mask_part = None if keep is None else keep[:, active, a:b]
+        loss, _, final = model.loss(part.x, part.lengths, part.y, part.mask, reduction, count, state=mine,
+                                    train=True, keep=mask_part, carry=carry)
+        for layer, new in zip(state, final, strict=True):
+            for s, f in zip(layer, new, strict=True):
+                s[:, active] = f
+        yield loss

@@ -1,0 +1,150 @@
+"""Truncated BPTT: the cuts, the truncated gradient against central differences, randomized truncation's
+expected gradient against the full one, and training with each mode."""
+
+import numpy as np
+import pytest
+from conftest import numerical_grad, rel_error
+
+from lstm_xor.bptt import carry_scale, cuts, run_chunks
+from lstm_xor.loop import train
+from lstm_xor.nn import cells
+from lstm_xor.nn.model import Model
+from lstm_xor.tasks.base import Batch
+
+
+def _problem(cell, layers, rng, lengths, D=2, H=3, C=2):
+    model = Model(cell, D, H, C, layers, head="every", dtype=np.float64, seed=5)
+    model.flat[...] = rng.standard_normal(model.flat.size) * 0.6
+    T = int(max(lengths))
+    batch = Batch(rng.standard_normal((len(lengths), T, D)), np.array(lengths), rng.integers(0, C, (len(lengths), T)))
+    return model, batch
+
+
+def _chunk_grads(model, batch, chunks, carry=1.0):
+    """The sum of the chunks' gradients at fixed parameters (no optimiser step between them), and the loss."""
+    counts = [batch.steps(a, b)[0].loss_positions(True) for a, b in chunks]
+    total, loss = np.zeros_like(model.flat), 0.0
+    for chunk_loss in run_chunks(model, batch, chunks, counts, "sum", carry):
+        total += model.grad_flat
+        loss += chunk_loss
+    return total, loss
+
+
+def test_cuts_cover_the_steps_in_order():
+    assert cuts(7, "full") == [(0, 7)]
+    assert cuts(7, "regular", k=3) == [(0, 3), (3, 6), (6, 7)]
+    assert cuts(7, "regular", k=7) == [(0, 7)]
+    pieces = cuts(1000, "randomized", p=0.1, rng=np.random.default_rng(0))
+    assert pieces[0][0] == 0 and pieces[-1][1] == 1000
+    assert all(b == c for (_, b), (c, _) in zip(pieces, pieces[1:], strict=False)) and all(a < b for a, b in pieces)
+    assert 60 < len(pieces) < 140  # about 1 + 999 * 0.1 cuts
+    assert carry_scale("randomized", 0.2) == pytest.approx(1.25) and carry_scale("regular") == 1.0
+    with pytest.raises(ValueError, match="bad parameter bptt='sometimes'"):
+        cuts(7, "sometimes")
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("cell", cells.CELLS)
+def test_one_chunk_of_every_step_is_full_bptt(cell, layers):
+    rng = np.random.default_rng([layers, len(cell)])
+    model, batch = _problem(cell, layers, rng, [5, 3, 5, 1])
+    full_loss, _, _ = model.loss(batch.x, batch.lengths, batch.y, reduction="sum")
+    full = model.grad_flat.copy()
+    grads, loss = _chunk_grads(model, batch, cuts(5, "regular", k=5))
+    assert loss == pytest.approx(full_loss, rel=1e-13)
+    np.testing.assert_allclose(grads, full, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("mixed", [False, True], ids=["fixed", "mixed"])
+@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("cell", cells.CELLS)
+def test_regular_truncation_is_the_gradient_of_the_truncated_graph(cell, layers, mixed):
+    """Central differences of sum_c loss_c(theta; s_c), where s_c, the state carried into chunk c, is held at
+    its value under the unperturbed parameters: the graph with the carried state detached."""
+    rng = np.random.default_rng([layers, len(cell), mixed])
+    model, batch = _problem(cell, layers, rng, [7, 4, 6] if mixed else [7, 7, 7])
+    chunks = cuts(7, "regular", k=3)
+    grads, _ = _chunk_grads(model, batch, chunks)
+    starts = []  # each chunk's rows and carried state, from a forward over the steps before it
+    for a, b in chunks:
+        part, active = batch.steps(a, b)
+        state = None
+        if a:
+            before = batch.rows(active)
+            _, state = model.forward(before.x[:, :a], np.minimum(before.lengths, a))
+        starts.append((part, state))
+
+    def f():
+        return sum(model.loss(part.x, part.lengths, part.y, reduction="sum", state=state, backward=False)[0]
+                   for part, state in starts)
+
+    numeric = numerical_grad(f, model.flat)
+    assert rel_error(grads, numeric) < 1e-7
+    model.loss(batch.x, batch.lengths, batch.y, reduction="sum")
+    assert rel_error(grads, model.grad_flat) > 1e-3  # truncation did change the gradient
+
+
+@pytest.mark.parametrize("cell", cells.CELLS)
+def test_randomized_truncation_is_unbiased_and_without_its_factor_is_not(cell):
+    """The mean of many randomized-truncation gradients is the full gradient, within 4.5 standard errors of
+    the sample in every parameter; the same cuts without the 1/(1 - p) factor miss it by far more."""
+    rng = np.random.default_rng(len(cell))
+    model, batch = _problem(cell, 1, rng, [10, 8], H=2)
+    model.loss(batch.x, batch.lengths, batch.y, reduction="sum")
+    full = model.grad_flat.copy()
+    p, draws = 0.25, np.random.default_rng(7)
+    samples = {carry: [] for carry in (carry_scale("randomized", p), 1.0)}
+    for _ in range(DRAWS):
+        chunks = cuts(10, "randomized", p=p, rng=draws)
+        for carry, kept in samples.items():
+            kept.append(_chunk_grads(model, batch, chunks, carry)[0])
+    z = {}
+    for carry, kept in samples.items():
+        kept = np.array(kept)
+        error = np.abs(kept.mean(axis=0) - full)
+        standard = kept.std(axis=0, ddof=1) / np.sqrt(len(kept)) + 1e-12
+        z[carry] = (error / standard).max()
+    assert z[carry_scale("randomized", p)] < 4.5
+    assert z[1.0] > 10
+
+
+DRAWS = 1000
+
+
+def _parity(**extra):
+    return {**dict(task="parity", n_samples=300, min_length=1, max_length=12, hidden=8, layers=2, epochs=2,
+                   batch_size=16, dtype="float64"), **extra}
+
+
+def test_a_chunk_as_long_as_the_longest_string_trains_as_full_bptt(tmp_path):
+    fixed = dict(min_length=12)
+    full = train(_parity(metrics_path=str(tmp_path / "a.json"), **fixed), progress=False)
+    chunked = train(_parity(bptt="regular", bptt_k=12, metrics_path=str(tmp_path / "b.json"), **fixed),
+                    progress=False)
+    np.testing.assert_allclose(chunked["history"]["iteration_loss"], full["history"]["iteration_loss"], rtol=1e-10)
+    np.testing.assert_allclose(chunked["model"].flat, full["model"].flat, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("extra", [dict(bptt="regular", bptt_k=3), dict(bptt="randomized", bptt_p=0.3)])
+def test_truncated_training_takes_a_step_per_chunk_and_learns(extra, tmp_path):
+    record = train(_parity(metrics_path=str(tmp_path / "run.json"), **extra), progress=False)
+    full = train(_parity(metrics_path=str(tmp_path / "full.json")), progress=False)
+    assert record["status"] == "completed" and len(record["history"]["iteration_loss"]) == 2 * 240 // 16
+    assert not np.allclose(record["model"].flat, full["model"].flat)  # more steps, other gradients
+    assert record["history"]["epoch_loss"][-1] < record["history"]["epoch_loss"][0]
+
+
+@pytest.mark.parametrize("params, message", [
+    (dict(bptt="regular"), "bad parameter bptt_k=0: expected a chunk length >= 1 with bptt regular"),
+    (dict(bptt="randomized"), "bad parameter bptt_p=0.0: expected a probability in (0, 1) with bptt randomized"),
+    (dict(bptt="randomized", bptt_p=1.0), "bad parameter bptt_p=1.0"),
+    (dict(bptt_k=5), "bad parameter bptt_k=5: expected 0 with bptt full"),
+    (dict(bptt="regular", bptt_k=13), "bad parameter bptt_k=13: expected at most the longest training sequence (12"),
+    (dict(bptt="often"), "bad parameter bptt='often': expected one of full, regular, randomized"),
+    (dict(bptt="regular", bptt_k=3, labels="final"), "bad parameter bptt='regular': task parity reads one output"),
+])
+def test_bad_truncation_parameters_are_named_before_training(params, message, tmp_path):
+    with pytest.raises(ValueError) as error:
+        train(_parity(metrics_path=str(tmp_path / "run.json"), **params), progress=False)
+    assert message in str(error.value)
+    assert not (tmp_path / "run.json").exists()
