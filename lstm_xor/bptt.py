@@ -65,3 +65,24 @@ def run_chunks(model, batch, chunks, counts, reduction, carry=1.0, keep=None):
             for s, f in zip(layer, new, strict=True):
                 s[:, active] = f
         yield loss
+
+
+def state_gradient_norms(model, batch, starts):
+    """||d loss_T / d h_t|| for each t in ``starts``: the loss at each sequence's last step T alone, its gradient
+    with respect to the hidden state h_t of every layer (LSTM: h, not c), -> (len(starts), layers) float64,
+    the root mean square over the sequences. A fixed-length batch with a label at every step."""
+    T = int(batch.lengths[0])
+    if not (batch.lengths == T).all() or batch.y.ndim != 2:
+        raise ValueError("state_gradient_norms needs a fixed-length batch with a label at every step")
+    last = np.zeros(batch.y.shape, dtype=bool)
+    last[:, T - 1] = True
+    out = np.zeros((len(starts), model.layers))
+    for row, t in enumerate(starts):
+        if not 0 < t < T:
+            raise ValueError(f"a start of {t}: expected 0 < t < T ({T})")
+        _, state = model.forward(batch.x[:, :t], np.full(len(batch.lengths), t))
+        model.loss(batch.x[:, t:], batch.lengths - t, batch.y[:, t:], last[:, t:], reduction="sum", state=state,
+                   train=False)
+        for k, grads in enumerate(model.state_grads):
+            out[row, k] = np.sqrt((grads[0].astype(np.float64) ** 2).sum() / len(batch.lengths))
+    return out

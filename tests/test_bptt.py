@@ -141,6 +141,8 @@ def test_truncated_training_takes_a_step_per_chunk_and_learns(extra, tmp_path):
     (dict(bptt_k=5), "bad parameter bptt_k=5: expected 0 with bptt full"),
     (dict(bptt="regular", bptt_k=13), "bad parameter bptt_k=13: expected at most the longest training sequence (12"),
     (dict(bptt="often"), "bad parameter bptt='often': expected one of full, regular, randomized"),
+    (dict(labels="delay"), "bad parameter delay=0: expected an integer >= 1 with labels delay"),
+    (dict(delay=3), "bad parameter delay=3: expected an integer >= 1 with labels delay, and 0 otherwise"),
     (dict(bptt="regular", bptt_k=3, labels="final"), "bad parameter bptt='regular': task parity reads one output"),
 ])
 def test_bad_truncation_parameters_are_named_before_training(params, message, tmp_path):
@@ -148,3 +150,50 @@ def test_bad_truncation_parameters_are_named_before_training(params, message, tm
         train(_parity(metrics_path=str(tmp_path / "run.json"), **params), progress=False)
     assert message in str(error.value)
     assert not (tmp_path / "run.json").exists()
+
+
+def test_delay_labels_are_the_bit_delay_steps_earlier():
+    from lstm_xor.tasks.parity import ParitySet, batch_arrays
+    data = ParitySet(np.array([[1, 0, 1, 1, 0], [0, 1, 1, 0, 0]], dtype=np.uint8), np.array([5, 3]))
+    x, lengths, y = batch_arrays(data, np.arange(2), "delay", np.float64, delay=2)
+    np.testing.assert_array_equal(y, [[0, 0, 1, 0, 1], [0, 0, 0, 1, 1]])  # past a length: the zeros of padding
+    assert x.shape == (2, 5, 2) and list(lengths) == [5, 3]
+
+
+def test_truncation_shorter_than_the_delay_cannot_learn_it_and_randomized_can(tmp_path):
+    """Labels 4 steps back: chunks of 2 never see a label's bit in the same chunk, so the loss stays near
+    chance (log 2 = 0.69); randomized cuts with mean chunk 1/p = 4 reach every dependence, in expectation."""
+    base = _parity(labels="delay", delay=4, min_length=16, max_length=16, n_samples=1500, layers=1, hidden=16,
+                   epochs=4, lr=0.02)
+    regular = train(dict(base, bptt="regular", bptt_k=2, metrics_path=str(tmp_path / "a.json")), progress=False)
+    randomized = train(dict(base, bptt="randomized", bptt_p=0.25, metrics_path=str(tmp_path / "b.json")),
+                       progress=False)
+    assert regular["test"]["loss"] > 0.45
+    assert randomized["test"]["loss"] < 0.2
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("cell", cells.CELLS)
+def test_state_gradients_and_their_norms_against_central_differences(cell, layers):
+    from lstm_xor.bptt import state_gradient_norms
+    rng = np.random.default_rng([layers, len(cell), 9])
+    model, batch = _problem(cell, layers, rng, [6, 6, 6])
+    t = 2
+    _, state = model.forward(batch.x[:, :t], np.full(3, t))
+    state = [tuple(np.array(s) for s in layer) for layer in state]
+    last = np.zeros(batch.y.shape, dtype=bool)
+    last[:, -1] = True
+
+    def f():
+        return model.loss(batch.x[:, t:], batch.lengths - t, batch.y[:, t:], last[:, t:], reduction="sum",
+                          state=state, backward=False)[0]
+
+    model.loss(batch.x[:, t:], batch.lengths - t, batch.y[:, t:], last[:, t:], reduction="sum", state=state)
+    analytic = model.state_grads
+    norms = state_gradient_norms(model, batch, [t])[0]
+    for k in range(layers):
+        for j, s in enumerate(state[k]):
+            assert rel_error(analytic[k][j], numerical_grad(f, s)) < 1e-7, (k, j)
+        assert norms[k] == pytest.approx(np.linalg.norm(analytic[k][0]) / np.sqrt(3), rel=1e-12)
+    with pytest.raises(ValueError, match="a start of 6"):
+        state_gradient_norms(model, batch, [6])

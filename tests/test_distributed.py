@@ -144,6 +144,19 @@ def test_resume_with_another_engine_count_gives_the_uninterrupted_run(engine_run
 
 
 @pytest.mark.slow
+def test_truncated_bptt_gives_the_same_run_on_one_and_three_ranks(tmp_path):
+    """Randomized cuts over mixed lengths: every rank cuts the global batch alike and takes as many steps
+    (a rank whose rows all end before a chunk still joins its all-reduce), so the runs agree."""
+    runs = {}
+    for n in (1, 3):
+        values = dict(SMALL, bptt="randomized", bptt_p=0.2, min_length=1, max_length=20, batch_size=8,
+                      metrics_path=str(tmp_path / f"run{n}.json"), checkpoint_dir=str(tmp_path / f"ck{n}"))
+        cli(n, values)
+        runs[n] = read_record(values["metrics_path"]), load_checkpoint(values["checkpoint_dir"])[0]
+    _same_run(runs[1][0], runs[3][0], runs[1][1], runs[3][1])
+
+
+@pytest.mark.slow
 def test_check_identical_raises_on_every_rank_when_parameters_differ(tmp_path):
     script = tmp_path / "differ.py"
     script.write_text(textwrap.dedent("""

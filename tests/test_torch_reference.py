@@ -325,3 +325,36 @@ def test_torch_init_draws_what_torch_draws(cell):
             assert np.abs(ours).max() <= np.abs(ref).max() * 1.05 + 1e-12  # the same bound (no forget bias 5)
             assert np.abs(ours).max() >= np.abs(ref).max() * 0.8
             assert np.var(ours) == pytest.approx(np.var(ref), rel=0.35)
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("cell", cells.CELLS)
+def test_regular_truncation_against_torch_with_detach(cell, layers):
+    """Chunks of 3 of 8 steps, the state carried into each chunk detached (torch's truncated BPTT): the gradient
+    summed over the chunks at fixed parameters, ours (lstm_xor.bptt.run_chunks) against torch's."""
+    from lstm_xor.bptt import cuts, run_chunks
+    from lstm_xor.tasks.base import Batch
+    rng = np.random.default_rng([layers, len(cell), 3])
+    N, T, D, H, C = 4, 8, 2, 4, 3
+    module = _module(cell, D, H, layers, seed=11)
+    linear = torch.nn.Linear(H, C).double()
+    x = rng.standard_normal((N, T, D))
+    y = rng.integers(0, C, size=(N, T))
+    chunks = cuts(T, "regular", k=3)
+
+    state = None
+    for a, b in chunks:
+        out, state = module(torch.tensor(x[:, a:b]).transpose(0, 1), state)
+        z = linear(out).transpose(0, 1)  # (N, b - a, C)
+        torch.nn.functional.cross_entropy(z.reshape(-1, C), torch.tensor(y[:, a:b]).reshape(-1),
+                                          reduction="sum").backward()  # gradients add up over the chunks
+        state = tuple(s.detach() for s in state) if cell == "lstm" else state.detach()
+
+    model = Model(cell, D, H, C, layers, head="every", dtype=np.float64)
+    _load(model, module, linear)
+    batch = Batch(x, np.full(N, T), y)
+    total = np.zeros_like(model.flat)
+    for _ in run_chunks(model, batch, chunks, [None] * len(chunks), "sum"):
+        total += model.grad_flat
+    model.grad_flat[...] = total
+    _assert_grads(model, module, linear)
