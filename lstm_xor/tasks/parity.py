@@ -76,7 +76,7 @@ class Parity(Task):
         Param("test_fraction", float, 0.2, "share held out for testing"),
         Param("labels", str, "prefix", "prefix: running parity at every step; final: parity of the whole string; "
               "delay: at every step the bit `delay` steps earlier (a task that needs a long memory)"),
-        Param("delay", int, 0, "with labels delay: how many steps back the label's bit is, >= 1"),
+        Param("delay", int, 0, "with labels delay: how many steps back the label's bit is, at least 1"),
         Param("curriculum_epochs", float, 0.0,
               "epochs over which training strings are cut to a growing length (0 turns it off)"),
         Param("eval_lengths", str, "", "after training, also test on these lengths, e.g. '100,200,500'"),
