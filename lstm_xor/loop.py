@@ -270,6 +270,8 @@ def train(config, comm=None, progress=True, on_epoch=None):
         record.update(test=trainer.evaluate(trainer.splits.test), valid=trainer.evaluate(valid))
     if status != "diverged" and valid is not None:  # the training part's figures, beside the held-out ones
         record["train"] = trainer.evaluate(trainer.splits.train)
+    if status != "diverged" and lead:
+        record.update(task.final(config, model, trainer.splits))
     if status != "diverged":
         extra = task.extra_tests(config)
         if extra:

@@ -141,8 +141,8 @@ def test_truncated_training_takes_a_step_per_chunk_and_learns(extra, tmp_path):
     (dict(bptt_k=5), "bad parameter bptt_k=5: expected 0 with bptt full"),
     (dict(bptt="regular", bptt_k=13), "bad parameter bptt_k=13: expected at most the longest training sequence (12"),
     (dict(bptt="often"), "bad parameter bptt='often': expected one of full, regular, randomized"),
-    (dict(labels="delay"), "bad parameter delay=0: expected an integer >= 1 with labels delay"),
-    (dict(delay=3), "bad parameter delay=3: expected an integer >= 1 with labels delay, and 0 otherwise"),
+    (dict(labels="delay"), "bad parameter lag=0: expected an integer >= 1 with labels delay"),
+    (dict(lag=3), "bad parameter lag=3: expected an integer >= 1 with labels delay, and 0 otherwise"),
     (dict(bptt="regular", bptt_k=3, labels="final"), "bad parameter bptt='regular': task parity reads one output"),
 ])
 def test_bad_truncation_parameters_are_named_before_training(params, message, tmp_path):
@@ -155,7 +155,7 @@ def test_bad_truncation_parameters_are_named_before_training(params, message, tm
 def test_delay_labels_are_the_bit_delay_steps_earlier():
     from lstm_xor.tasks.parity import ParitySet, batch_arrays
     data = ParitySet(np.array([[1, 0, 1, 1, 0], [0, 1, 1, 0, 0]], dtype=np.uint8), np.array([5, 3]))
-    x, lengths, y = batch_arrays(data, np.arange(2), "delay", np.float64, delay=2)
+    x, lengths, y = batch_arrays(data, np.arange(2), "delay", np.float64, lag=2)
     np.testing.assert_array_equal(y, [[0, 0, 1, 0, 1], [0, 0, 0, 1, 1]])  # past a length: the zeros of padding
     assert x.shape == (2, 5, 2) and list(lengths) == [5, 3]
 
@@ -163,7 +163,7 @@ def test_delay_labels_are_the_bit_delay_steps_earlier():
 def test_truncation_shorter_than_the_delay_cannot_learn_it_and_randomized_can(tmp_path):
     """Labels 4 steps back: chunks of 2 never see a label's bit in the same chunk, so the loss stays near
     chance (log 2 = 0.69); randomized cuts with mean chunk 1/p = 4 reach every dependence, in expectation."""
-    base = _parity(labels="delay", delay=4, min_length=16, max_length=16, n_samples=1500, layers=1, hidden=16,
+    base = _parity(labels="delay", lag=4, min_length=16, max_length=16, n_samples=1500, layers=1, hidden=16,
                    epochs=4, lr=0.02)
     regular = train(dict(base, bptt="regular", bptt_k=2, metrics_path=str(tmp_path / "a.json")), progress=False)
     randomized = train(dict(base, bptt="randomized", bptt_p=0.25, metrics_path=str(tmp_path / "b.json")),

@@ -10,7 +10,7 @@ this process and in every process it starts (papermill kernels, MPI ranks).
 import importlib
 import os
 
-BUILTIN = ("lstm_xor.tasks.parity", "lstm_xor.tasks.adder", "lstm_xor.tasks.classify")
+BUILTIN = ("lstm_xor.tasks.parity", "lstm_xor.tasks.adder", "lstm_xor.tasks.classify", "lstm_xor.tasks.forecast")
 
 
 def _load():

@@ -151,6 +151,10 @@ class Task:
         """The most steps a batch of ``data`` can have (a truncation length is checked against it)."""
         return int(np.max(data.lengths))
 
+    def final(self, config, model, splits):
+        """What the record keeps after training beyond the metrics, as record keys (a forecaster's forecasts)."""
+        return {}
+
     def extra_tests(self, config):
         """{label: data set} evaluated once after training (longer strings, say); none by default."""
         return {}

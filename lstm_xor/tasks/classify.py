@@ -52,7 +52,8 @@ class Classify(Task):
         Param("folds", int, 0, "k-fold cross-validation of the training part: the validation part is fold `fold` "
               "of `folds`; 0 holds out valid_fraction instead"),
         Param("fold", int, 0, "which fold validates, 0 .. folds - 1"),
-        Param("valid_fraction", float, 0.2, "without folds: the stratified share of the training part that validates"),
+        Param("valid_fraction", float, 0.2, "the share that validates: of the training part (classify, without "
+              "folds, stratified), of the series before the test period (forecast)"),
         Param("test_fraction", float, 0.2, "share held out for testing"),  # shared with parity: same type and default
     )
     about = ("A recurrent net reads a whole sequence and names its class, as in report 002 (RNN vs LSTM on speech "

@@ -45,11 +45,11 @@ def split(data, test_fraction):
     return data.subset(slice(0, cut)), data.subset(slice(cut, None))
 
 
-def batch_arrays(data, index, labels, dtype, cut=None, delay=0):
+def batch_arrays(data, index, labels, dtype, cut=None, lag=0):
     """One batch: x (N, T, 2) one-hot, lengths (N,), y (N, T) or (N,) for final.
 
     ``cut`` shortens strings (a curriculum); labels follow the shortened string.
-    ``labels='delay'``: the label at step t is the bit at step t - ``delay``, 0 before the string.
+    ``labels='delay'``: the label at step t is the bit at step t - ``lag``, 0 before the string.
     """
     lengths = data.lengths[index] if cut is None else np.minimum(data.lengths[index], cut)
     T = int(lengths.max())
@@ -59,7 +59,7 @@ def batch_arrays(data, index, labels, dtype, cut=None, delay=0):
     np.put_along_axis(x, bits[..., None].astype(np.int64), 1.0, axis=2)
     if labels == "delay":
         y = np.zeros(bits.shape, dtype=np.int64)
-        y[:, delay:] = bits[:, :T - delay]
+        y[:, lag:] = bits[:, :T - lag]
         return x, lengths, y
     prefix = np.cumsum(bits, axis=1, dtype=np.int64) % 2
     if labels == "prefix":
@@ -75,8 +75,8 @@ class Parity(Task):
         Param("n_samples", int, 100_000, "strings in the data set"),
         Param("test_fraction", float, 0.2, "share held out for testing"),
         Param("labels", str, "prefix", "prefix: running parity at every step; final: parity of the whole string; "
-              "delay: at every step the bit `delay` steps earlier (a task that needs a long memory)"),
-        Param("delay", int, 0, "with labels delay: how many steps back the label's bit is, at least 1"),
+              "delay: at every step the bit `lag` steps earlier (a task that needs a long memory)"),
+        Param("lag", int, 0, "with labels delay: how many steps back the label's bit is, at least 1"),
         Param("curriculum_epochs", float, 0.0,
               "epochs over which training strings are cut to a growing length (0 turns it off)"),
         Param("eval_lengths", str, "", "after training, also test on these lengths, e.g. '100,200,500'"),
@@ -101,8 +101,8 @@ class Parity(Task):
                              "between 0 and 1")
         if config.curriculum_epochs < 0:
             raise ValueError(f"bad parameter curriculum_epochs={config.curriculum_epochs!r}: expected a number >= 0")
-        if (config.labels == "delay") != (config.delay > 0) or config.delay < 0:
-            raise ValueError(f"bad parameter delay={config.delay!r}: expected an integer >= 1 with labels delay, "
+        if (config.labels == "delay") != (config.lag > 0) or config.lag < 0:
+            raise ValueError(f"bad parameter lag={config.lag!r}: expected an integer >= 1 with labels delay, "
                              "and 0 otherwise")
         positive_ints("eval_lengths", config.eval_lengths)
         n_train = config.n_samples - math.ceil(config.n_samples * config.test_fraction)
@@ -123,7 +123,7 @@ class Parity(Task):
 
     def batch(self, config, data, index, dtype, step=None):
         cut = None if step is None else self._cuts(config, step, len(index))
-        x, lengths, y = batch_arrays(data, index, config.labels, dtype, cut, config.delay)
+        x, lengths, y = batch_arrays(data, index, config.labels, dtype, cut, config.lag)
         return Batch(x, lengths, y)
 
     @staticmethod
