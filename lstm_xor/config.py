@@ -44,6 +44,8 @@ COMMON = (
           "bptt_p, carried gradients scaled by 1/(1 - bptt_p) so the expected gradient is the full one)"),
     Param("bptt_k", int, 0, "with bptt regular: the chunk length in steps, 1 .. the longest sequence"),
     Param("bptt_p", float, 0.0, "with bptt randomized: the probability of a cut before each step, in (0, 1)"),
+    Param("gradient_distances", str, "", "after training: the norm of the last step's loss gradient with respect to "
+          "the hidden state these many steps earlier, at the start and at the end, e.g. '1,10,100'"),
     Param("epochs", int, 2, "passes over the training set"),
     Param("stop_patience", int, 0, "stop ('stopped') after this many epochs of rising loss; 0 never stops"),
     Param("patience", int, 0, "early stopping: stop after this many epochs without a better validation loss, "
@@ -149,6 +151,7 @@ def _validate(self):
     if self.bptt != "randomized" and self.bptt_p:
         _bad("bptt_p", self.bptt_p, f"0 with bptt {self.bptt} (it is the cut probability of bptt randomized)")
     positive_ints("keep_epochs", self.keep_epochs)
+    positive_ints("gradient_distances", self.gradient_distances)
     if self.engines > self.batch_size:
         _bad("engines", self.engines, f"at most batch_size ({self.batch_size}), so every engine has sequences")
     task.validate(self)

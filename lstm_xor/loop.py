@@ -19,7 +19,7 @@ import time
 import numpy as np
 
 from lstm_xor import NUMERICS_VERSION, __version__
-from lstm_xor.bptt import carry_scale, cuts, run_chunks
+from lstm_xor.bptt import carry_scale, cuts, run_chunks, state_gradient_norms
 from lstm_xor.comm import SerialComm
 from lstm_xor.config import RunConfig
 from lstm_xor.nn.model import Model
@@ -196,6 +196,7 @@ def train(config, comm=None, progress=True, on_epoch=None):
     if config.bptt_k > longest:
         raise ValueError(f"bad parameter bptt_k={config.bptt_k!r}: expected at most the longest training sequence "
                          f"({longest} steps)")
+    probe = _gradient_probe(config, trainer)
     if config.patience and valid is None:
         raise ValueError(f"bad parameter patience={config.patience!r}: task {task.name} keeps no validation set to "
                          "watch; expected 0")
@@ -272,6 +273,8 @@ def train(config, comm=None, progress=True, on_epoch=None):
         record["train"] = trainer.evaluate(trainer.splits.train)
     if status != "diverged" and lead:
         record.update(task.final(config, model, trainer.splits))
+        if probe:
+            record["state_gradients"] = _state_gradients(config, trainer, probe)
     if status != "diverged":
         extra = task.extra_tests(config)
         if extra:
@@ -283,6 +286,31 @@ def train(config, comm=None, progress=True, on_epoch=None):
         write_record(config.metrics_path, record)
     record["model"] = model
     return record
+
+
+def _gradient_probe(config, trainer, n=64):
+    """(batch, starts) for gradient_distances: the first n test sequences, fixed-length, and t = T - distance;
+    None without; a ValueError before training when the distances do not fit the sequences."""
+    if not config.gradient_distances:
+        return None
+    data = trainer.splits.test
+    batch = trainer.task.batch(config, data, np.arange(min(n, len(data))), trainer.model.dtype)
+    T = int(batch.lengths.max())
+    distances = positive_ints("gradient_distances", config.gradient_distances)
+    if not trainer.every or not (batch.lengths == T).all() or max(distances) >= T:
+        raise ValueError(f"bad parameter gradient_distances={config.gradient_distances!r}: expected distances below "
+                         f"the length of fixed-length test sequences with a label at every step (here {T} steps)")
+    return batch, [T - d for d in distances]
+
+
+def _state_gradients(config, trainer, probe):
+    """||dL_T/dh_t|| (root mean square over the probe's sequences) at each distance, per layer, for the initial
+    parameters (rebuilt from the seed) and the trained ones."""
+    batch, starts = probe
+    T = int(batch.lengths.max())
+    return {"distances": [T - t for t in starts], "length": T,
+            "initial": state_gradient_norms(build_model(config, trainer.spec), batch, starts).tolist(),
+            "trained": state_gradient_norms(trainer.model, batch, starts).tolist()}
 
 
 def saved_config(meta):

@@ -197,3 +197,24 @@ def test_state_gradients_and_their_norms_against_central_differences(cell, layer
         assert norms[k] == pytest.approx(np.linalg.norm(analytic[k][0]) / np.sqrt(3), rel=1e-12)
     with pytest.raises(ValueError, match="a start of 6"):
         state_gradient_norms(model, batch, [6])
+
+
+def test_a_run_records_the_state_gradient_norms_before_and_after_training(tmp_path):
+    from lstm_xor.bptt import state_gradient_norms
+    from lstm_xor.config import RunConfig
+    from lstm_xor.loop import build_model
+    from lstm_xor.tasks.parity import TASK
+    values = _parity(min_length=12, gradient_distances="1,5,11", metrics_path=str(tmp_path / "run.json"))
+    record = train(values, progress=False)
+    found = record["state_gradients"]
+    assert found["distances"] == [1, 5, 11] and found["length"] == 12
+    config = RunConfig(**values)
+    test = TASK.splits(config).test
+    batch = TASK.batch(config, test, np.arange(len(test)), np.float64)  # 60 test strings: fewer than 64
+    np.testing.assert_allclose(found["initial"], state_gradient_norms(build_model(config), batch, [11, 7, 1]))
+    np.testing.assert_allclose(found["trained"], state_gradient_norms(record["model"], batch, [11, 7, 1]))
+    assert np.shape(found["trained"]) == (3, 2)  # distances x layers
+    with pytest.raises(ValueError, match="bad parameter gradient_distances='12'"):
+        train(dict(values, gradient_distances="12"), progress=False)
+    with pytest.raises(ValueError, match="bad parameter gradient_distances='3'"):
+        train(dict(values, gradient_distances="3", min_length=1), progress=False)  # mixed lengths
