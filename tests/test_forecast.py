@@ -80,3 +80,19 @@ def test_bad_forecast_parameters_are_named_before_training(params, message, tmp_
     with pytest.raises(ValueError) as error:
         train(dict(task="forecast", metrics_path=str(tmp_path / "run.json"), **params), progress=False)
     assert message in str(error.value)
+
+
+def test_differences_are_forecast_and_summed_back_into_levels():
+    config = _config(series="co2", transform="difference", window=8, horizon=2)
+    series = load_series("co2")
+    train, _, test = split_in_time(series, 0.2, 0.2)
+    changes = np.diff(series.values)
+    mean, std = fit_scale(changes[:train.stop - 1])
+    splits = TASK.splits(config)
+    np.testing.assert_allclose(splits.test.y[:, -1, 0] * std + mean, series.values[test] - series.values[
+        test.start - 1:test.stop - 1])  # each test week's change
+    model = build_model(config)
+    out = TASK.final(config, model, splits)["forecast"]["methods"]["network"]
+    outputs, _ = model.forward(splits.test.x.astype(np.float32), splits.test.lengths)
+    level = series.values[test.start - 1:test.stop - 1] + outputs[:, -1, 0] * std + mean
+    np.testing.assert_allclose(out["one_step"], level, rtol=1e-6)

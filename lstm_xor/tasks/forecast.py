@@ -25,6 +25,7 @@ from lstm_xor.data.series import SERIES, fit_scale, load_series, scale, split_in
 from lstm_xor.tasks.base import Batch, ModelSpec, Param, Splits, Task, check_choice, check_positive
 
 SEQUENCES = ("windows", "whole")
+TRANSFORMS = ("level", "difference")
 AR_ORDER = {"sunspots": 9, "co2": 52}  # the autoregression's lags: about a solar cycle, a year of weeks
 
 
@@ -60,12 +61,25 @@ def _period(values, period, window, sequences):
     return data
 
 
+def _modelled(values, transform):
+    """What the network reads and forecasts: the values, or their changes (one fewer, index i: t = i + 1)."""
+    return np.diff(values) if transform == "difference" else np.asarray(values, dtype=np.float64)
+
+
 @functools.lru_cache(maxsize=4)
-def _scaled(name, valid_fraction, test_fraction):
+def _scaled(name, valid_fraction, test_fraction, transform):
+    """(series, its periods, the modelled values scaled, (mean, std), the modelled values' periods)."""
     series = load_series(name)
     parts = split_in_time(series, valid_fraction, test_fraction)
-    mean, std = fit_scale(series.values[parts[0]])
-    return series, parts, scale(series.values, mean, std), (mean, std)
+    shift = int(transform == "difference")
+    own = tuple(slice(p.start - shift if p.start else 0, p.stop - shift) for p in parts)
+    modelled = _modelled(series.values, transform)
+    mean, std = fit_scale(modelled[own[0]])
+    return series, parts, scale(modelled, mean, std), (mean, std), own
+
+
+def _get(config):
+    return _scaled(config.series, config.valid_fraction, config.test_fraction, config.transform)
 
 
 class Forecast(Task):
@@ -76,6 +90,8 @@ class Forecast(Task):
               "the training period as one sequence (with truncated BPTT, bptt)"),
         Param("window", int, 24, "points a forecast reads (windows), and the length of a training window"),
         Param("horizon", int, 8, "after training: iterated forecasts up to this many steps ahead"),
+        Param("transform", str, "level", "level: the network reads and forecasts the values; difference: their "
+              "changes from one point to the next, summed back into forecasts (for a series with a trend)"),
         Param("valid_fraction", float, 0.2, "the share that validates: of the training part (classify, without "
               "folds, stratified), of the series before the test period (forecast)"),
         Param("test_fraction", float, 0.2, "share held out for testing"),  # shared with parity and classify
@@ -94,7 +110,8 @@ class Forecast(Task):
         check_choice("series", config.series, SERIES)
         check_choice("sequences", config.sequences, SEQUENCES)
         check_positive(config, "window", "horizon")
-        series, (train, _, test), _, _ = _scaled(config.series, config.valid_fraction, config.test_fraction)
+        check_choice("transform", config.transform, TRANSFORMS)
+        _, _, _, _, (train, _, test) = _get(config)
         if config.horizon > test.stop - test.start:
             raise ValueError(f"bad parameter horizon={config.horizon!r}: expected at most the test period's "
                              f"{test.stop - test.start} points")
@@ -103,7 +120,7 @@ class Forecast(Task):
                              f"(the training period has {train.stop}); expected fewer")
 
     def splits(self, config):
-        _, (train, valid, test), values, _ = _scaled(config.series, config.valid_fraction, config.test_fraction)
+        _, _, values, _, (train, valid, test) = _get(config)
         if config.sequences == "whole":
             data = Windows(values[None, :train.stop - 1, None], values[None, 1:train.stop, None],
                            np.ones((1, train.stop - 1), dtype=bool), np.array([train.stop - 1]))
@@ -140,14 +157,14 @@ class Forecast(Task):
 
     def final(self, config, model, splits):
         """The test period's forecasts in the series' unit, the network's and the baselines', and their errors."""
-        series, (train, _, test), values, (mean, std) = _scaled(config.series, config.valid_fraction,
-                                                              config.test_fraction)
+        series, (train, _, test), _, (mean, std), _ = _get(config)
         width = None if config.sequences == "whole" else config.window
 
         def network(history, horizon):
             """Iterated forecasts: windows re-read the last `window` points, forecasts included; whole carries
             the state from the series' start."""
-            past = list(scale(history, mean, std)[-width:] if width else scale(history, mean, std))
+            past = scale(_modelled(history, config.transform), mean, std)
+            past = list(past[-width:] if width else past)
             out, state = model.forward(np.array(past, model.dtype)[None, :, None], np.array([len(past)]))
             forecasts = [float(out[0, -1, 0])]
             for _ in range(horizon - 1):
@@ -157,7 +174,8 @@ class Forecast(Task):
                 else:
                     out, state = model.forward(np.array([[[forecasts[-1]]]], model.dtype), np.array([1]), state)
                 forecasts.append(float(out[0, -1, 0]))
-            return unscale(forecasts, mean, std)
+            changes = unscale(forecasts, mean, std)
+            return history[-1] + np.cumsum(changes) if config.transform == "difference" else changes
 
         m = series.period
         ar = fb.AR.fit(series.values[train], AR_ORDER[config.series])
