@@ -30,7 +30,8 @@ Reading the report (``/work/shared/seeds/002_*.txt``):
   accuracy is chosen from the records, and its test figure is the mean over the
   three fold models.
 * Beyond the report: Adam, batches of 16, the mean over steps read by the head,
-  width 64, for RNN, LSTM and GRU, three seeds each, on all three data sets.
+  width 64, for RNN, LSTM and GRU, three seeds each, on all three data sets; on
+  JapaneseVowels also with the last step read by the head.
 """
 
 from lstm_xor.registry.base import Group, Part, Run
@@ -117,13 +118,20 @@ BEST_RUNS = [_run(f"cls-ours-{dataset}-{cell}-s{seed}", "cls-ours",
                   "clipping at 1), batches of 16, early stopping (patience 25), at most 60 epochs.")
              for dataset in ("vowels", "digits", "pen") for cell in ("rnn", "lstm", "gru") for seed in SEEDS3]
 
+LAST_RUNS = [_run(f"cls-last-vowels-{cell}-s{seed}", "cls-ours",
+                  f"As beyond the report, the head reading the last step, {cell.upper()}, JapaneseVowels, seed {seed}",
+                  dict(OURS, cell=cell, dataset="vowels", seed=seed, pool="last"), None,
+                  "Our recipe with the head reading the last step instead of the mean (on JapaneseVowels the mean "
+                  "kept 92-96% of the test utterances, below the 0.97 the part aims for).")
+             for cell in ("rnn", "lstm", "gru") for seed in SEEDS3]
+
 GROUPS = (
     Group("cls-units", "Report 002: units per layer", tuple(UNIT_RUNS)),
     Group("cls-layers", "Report 002: layers", tuple(LAYER_RUNS)),
     Group("cls-dropout", "Report 002: dropout", tuple(DROPOUT_RUNS)),
     Group("cls-speech", "Report 002: speech", tuple(SPEECH_RUNS)),
     Group("cls-cv", "Report 002: cross-validation", tuple(CV_RUNS)),
-    Group("cls-ours", "Report 002: beyond the report", tuple(BEST_RUNS)),
+    Group("cls-ours", "Report 002: beyond the report", tuple(BEST_RUNS + LAST_RUNS)),
 )
 
 

@@ -136,12 +136,12 @@ def cv_table(records):
 
 
 def _ours_by(records):
-    """{(dataset, cell): [records over seeds]} of our runs beyond the report."""
+    """{(dataset, cell, pool): [records over seeds]} of our runs beyond the report."""
     out = {}
-    for run in r002.BEST_RUNS:
+    for run in r002.BEST_RUNS + r002.LAST_RUNS:
         if run.id in records:
             c = run.config()
-            out.setdefault((c["dataset"], c["cell"]), []).append(records[run.id])
+            out.setdefault((c["dataset"], c["cell"], c["pool"]), []).append(records[run.id])
     return out
 
 
@@ -157,11 +157,11 @@ def ours_table(records, baselines):
     """Our runs beyond the report per data set and cell over the seeds, then the baselines on the same split."""
     lines = ["| data | model | seeds | test accuracy, mean ± sd | min – max | epochs kept | training time per run |",
              "|---|---|---|---|---|---|---|"]
-    for (dataset, cell), recs in _ours_by(records).items():
+    for (dataset, cell, pool), recs in _ours_by(records).items():
         test = [_part(r, "test") for r in recs]
         kept = sorted(r.get("best_epoch") or r["epochs_completed"] for r in recs)
         seconds = seconds_text(float(np.median([r["wall_seconds"] for r in recs])))
-        lines.append(f"| {r002.DATA_TEXT[dataset]} | {cell.upper()}, 1 layer of 64, mean over steps, Adam | "
+        lines.append(f"| {r002.DATA_TEXT[dataset]} | {cell.upper()}, 1 layer of 64, {r002.POOL_TEXT[pool]}, Adam | "
                      f"{len(recs)} | {_mean_sd(test)} | {min(test):.3f} – {max(test):.3f} | "
                      f"{', '.join(map(str, kept))} | {seconds} |")
     for dataset, figures in ((baselines or {}).get("datasets") or {}).items():
@@ -177,9 +177,9 @@ def anchors_table(records, baselines):
     """JapaneseVowels: our best recurrent model and our baselines beside the published figures."""
     lines = ["| JapaneseVowels, standard split (370 test utterances) | test accuracy |", "|---|---|"]
     lines += [f"| {name} (published) | {figure} |" for name, figure in ANCHORS]
-    for (dataset, cell), recs in _ours_by(records).items():
+    for (dataset, cell, pool), recs in _ours_by(records).items():
         if dataset == "vowels":
-            lines.append(f"| ours: {cell.upper()}, {len(recs)} seeds (mean ± sd) | "
+            lines.append(f"| ours: {cell.upper()}, {r002.POOL_TEXT[pool]}, {len(recs)} seeds (mean ± sd) | "
                          f"{_mean_sd([_part(r, 'test') for r in recs])} |")
     figures = ((baselines or {}).get("datasets") or {}).get("vowels")
     if figures:
