@@ -102,7 +102,8 @@ def test_toc_has_one_part_per_report_then_its_groups(tmp_path):
 @pytest.mark.slow
 def test_book_builds_without_warnings_from_a_quick_profile(tmp_path):
     book = tmp_path / "book"
-    ids = ["fixed-03", "default-fixed-s0", "add-basic-gru-s0", "cls-units4-lstm"]
+    ids = ["fixed-03", "default-fixed-s0", "add-basic-gru-s0", "cls-units4-lstm", "bptt-grad-lstm-l1-s0",
+           "bptt-k5-lstm-s0", "fc-sunspots-lstm-s0"]
     results = runs.run_all("quick", only=ids, book=book, out=lambda line: None)
     assert {s for s, _ in results.values()} == {"ok"}, results
     for name in runs.SUMMARIES:
@@ -116,7 +117,7 @@ def test_book_builds_without_warnings_from_a_quick_profile(tmp_path):
     html = tmp_path / "out" / "_build" / "html"
     pages = [Path(p).with_suffix("").as_posix() for part in registry.PARTS for p in part.pages + part.summaries]
     assert {"parity", "summary/report", "summary/ours", "adder", "summary/adder", "classify",
-            "summary/classify"} <= set(pages)
+            "summary/classify", "bptt", "summary/bptt", "forecast", "summary/forecast"} <= set(pages)
     for page in ["intro"] + pages + [f"runs/{i}" for i in ids]:
         assert (html / f"{page}.html").exists(), page
     report_page = (html / "summary" / "report.html").read_text()
@@ -126,5 +127,7 @@ def test_book_builds_without_warnings_from_a_quick_profile(tmp_path):
     assert 'href="../runs/add-basic-gru-s0.html"' in adder_page and "<table" in adder_page
     classify_page = (html / "summary" / "classify.html").read_text()
     assert 'href="../runs/cls-units4-lstm.html"' in classify_page and "SYNTHETIC" in classify_page
+    assert 'href="../runs/bptt-k5-lstm-s0.html"' in (html / "summary" / "bptt.html").read_text()
+    assert 'href="../runs/fc-sunspots-lstm-s0.html"' in (html / "summary" / "forecast.html").read_text()
     run_page = (html / "runs" / "fixed-03.html").read_text()
     assert "fixed-03: Report, fixed length, run 3" in run_page and "<img" in run_page

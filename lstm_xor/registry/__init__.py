@@ -9,12 +9,12 @@ runs, whose groups each report's part takes in. The driver (lstm_xor.runs) write
 book's table of contents and re-executes the summary pages from ``PARTS``.
 """
 
-from lstm_xor.registry import report000, report002, report003
+from lstm_xor.registry import report000, report001, report002, report003, report004
 from lstm_xor.registry.base import Group, Part, Run
 
 __all__ = ["BY_ID", "PARTS", "RUNS", "Group", "Part", "Run", "get", "part_of"]
 
-PARTS = (report000.PART, report002.PART, report003.PART)  # in book order: by report
+PARTS = (report000.PART, report001.PART, report002.PART, report003.PART, report004.PART)  # by report
 RUNS = [run for part in PARTS for run in part.runs]
 BY_ID = {run.id: run for run in RUNS}
 _PART_OF_GROUP = {group.name: part for part in PARTS for group in part.groups}

@@ -1,0 +1,86 @@
+"""Report 001 (a proposal: parallel LSTM training for sequence prediction): its forecasting demo, measured.
+
+Reading the report (``/work/shared/seeds/001_*.txt``): it promises a NumPy LSTM,
+parallelised, and a demo of "sequence prediction from sequential data" at a
+seminar, without naming a series or a figure. Its speed targets are measured by
+``notebooks/scaling.ipynb``; this part is the demo, on two public series that
+ship with the package: yearly sunspot numbers (1700-2008) and weekly Mauna Loa
+CO2 (1958-2001), each split in time order into 60% training, 20% validation and
+20% test periods.
+
+* Windows (``sequences='windows'``): every run of ``window`` points of the
+  training period, the next value the target at every step; RNN, LSTM and GRU,
+  three seeds each. Sunspots are modelled as levels (window 24 years); CO2, whose
+  trend carries its test period above every training value, as weekly changes
+  (``transform='difference'``, window 52 weeks).
+* The whole training period as one sequence (``sequences='whole'``), trained with
+  regular truncated BPTT (chunks of 20 years, or 52 weeks), the state carried
+  from the series' start: the use truncation was made for; one seed per cell.
+* The baselines are computed in every run's record on the same test points:
+  naive (last value), seasonal naive (11 years, 52 weeks), and an
+  autoregression fitted by least squares on the training period (9 yearly, 52
+  weekly lags); RMSE, MAE and MASE (scaled by the naive forecast's in-sample
+  error), one step ahead and iterated up to 8 steps.
+"""
+
+from lstm_xor.registry.base import Group, Part, Run
+
+CELLS = ("rnn", "lstm", "gru")
+BASE = dict(task="forecast", hidden=32, layers=1, lr=0.005, batch_size=16, optimizer="adam", clip_norm=1.0,
+            epochs=60, patience=15, horizon=8, seed=0, engines=1)
+SERIES = {"sunspots": dict(series="sunspots", window=24, bptt_k=20),
+          "co2": dict(series="co2", window=52, transform="difference", bptt_k=52)}
+SERIES_TEXT = {"sunspots": "yearly sunspots", "co2": "weekly CO2 (changes)"}
+
+
+def _run(id, group, title, params, note=""):
+    return Run(id, group, title, params, None, note, base=BASE)
+
+
+def _windows(name, cell, seed):
+    params = {k: v for k, v in SERIES[name].items() if k != "bptt_k"}
+    return _run(f"fc-{name}-{cell}-s{seed}", "forecast-windows",
+                f"{SERIES_TEXT[name].capitalize()}, windows of {params['window']}, {cell.upper()}, seed {seed}",
+                dict(params, cell=cell, seed=seed), "Training on windows of the training period, early stopping "
+                "on the validation period (patience 15).")
+
+
+def _whole(name, cell):
+    return _run(f"fc-{name}-whole-{cell}", "forecast-whole",
+                f"{SERIES_TEXT[name].capitalize()}, the whole period, truncated BPTT, {cell.upper()}",
+                dict(SERIES[name], cell=cell, sequences="whole", bptt="regular", batch_size=1),
+                f"The training period as one sequence, chunks of {SERIES[name]['bptt_k']} steps, an optimiser step "
+                "each, the state carried.")
+
+
+LEVELS = _run("fc-co2-level-lstm-s0", "forecast-windows", "Weekly CO2 as levels, windows of 52, LSTM, seed 0",
+              dict(series="co2", window=52, cell="lstm"),
+              "CO2 modelled as levels (scaled by the training period), to see what the differences are for.")
+
+GROUPS = (
+    Group("forecast-windows", "Report 001: forecasting from windows",
+          tuple(_windows(name, cell, seed) for name in SERIES for cell in CELLS for seed in (0, 1, 2)) + (LEVELS,)),
+    Group("forecast-whole", "Report 001: forecasting the whole series",
+          tuple(_whole(name, cell) for name in SERIES for cell in CELLS)),
+)
+
+
+def describe(config):
+    """A forecasting run's data in words, for the first cell of its page."""
+    c = config
+    reads = (f"windows of {c['window']} points" if c["sequences"] == "windows" else
+             f"the whole training period as one sequence, truncated BPTT in chunks of {c['bptt_k']}")
+    what = "changes" if c["transform"] == "difference" else "values"
+    return (f"{c['series']}, the network reading and forecasting its {what}, trained on {reads}, "
+            f"{c['layers']} layer of {c['hidden']}, batches of {c['batch_size']}, at most {c['epochs']} epochs, "
+            f"early stopping with patience {c['patience']}")
+
+
+PART = Part(
+    report="001",
+    caption="Report 001: forecasting a series",
+    pages=("forecast.md",),
+    summaries=("summary/forecast.ipynb",),
+    groups=GROUPS,
+    describe=describe,
+)
