@@ -144,7 +144,7 @@ def compute_summary(records):
 
 def cost_table(records, groups):
     """Training and notebook wall time per group of runs (registry Groups), and in all: a part's budget."""
-    lines = ["| study | runs | optimiser steps | training wall time | notebook wall time |", "|---|---|---|---|---|"]
+    lines = ["| study | runs | batches | training wall time | notebook wall time |", "|---|---|---|---|---|"]
     total = [0, 0, 0.0, 0.0]
     for group in groups:
         rec = [records[run.id] for run in group.runs if run.id in records]

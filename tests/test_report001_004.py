@@ -47,7 +47,7 @@ def test_report001_table_puts_every_network_beside_the_baselines(tmp_path):
     records = {run.id: _short(run, tmp_path, epochs=1, hidden=8) for run in runs}
     text = t001.errors_table(records, "runs", "sunspots")
     networks = [r["forecast"]["methods"]["network"]["rmse"] for r in records.values()]
-    assert f"| GRU, windows | [fc-sunspots-gru-s0](runs/fc-sunspots-gru-s0.ipynb) [fc-sunspots-gru-s1]" in text
+    assert "| GRU, windows | [fc-sunspots-gru-s0](runs/fc-sunspots-gru-s0.ipynb) [fc-sunspots-gru-s1]" in text
     assert f"{np.mean(networks):.3f} ± {np.std(networks, ddof=1):.3f}" in text
     naive = records["fc-sunspots-gru-s0"]["forecast"]["methods"]["naive"]
     assert f"| naive | – | {naive['rmse']:.3f} | {naive['mae']:.3f} | {naive['mase']:.3f} |" in text

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,6 +33,8 @@ def test_registry_lists_every_documented_run():
     assert {f"default-{k}-s{s}" for k in ("fixed", "variable") for s in (0, 1, 2)} <= ours
     assert {"final-variable", "final-fixed", "final-fixed-curriculum"} <= ours
     assert len(set(registry.BY_ID)) == len(registry.RUNS)
+    bad = [run.id for run in registry.RUNS if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", run.id)]
+    assert not bad, f"run ids name book pages: letters, digits and dashes only, got {bad}"
 
 
 def test_every_entry_is_a_valid_config_in_runconfig_names():

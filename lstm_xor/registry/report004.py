@@ -42,7 +42,10 @@ def mode_text(mode, extra):
 
 
 def _mode_id(mode, extra):
-    return {"full": "full", "regular": f"k{extra.get('bptt_k')}", "randomized": f"p{extra.get('bptt_p')}"}[mode]
+    """full, k<chunk> or p<cut probability in percent>: a run id is a page name, so it holds no dot."""
+    if mode == "regular":
+        return f"k{extra['bptt_k']}"
+    return f"p{round(100 * extra['bptt_p'])}" if mode == "randomized" else "full"
 
 
 GRADIENTS = [_run(f"bptt-grad-{cell}-l{layers}-s{seed}", "bptt-gradients",
