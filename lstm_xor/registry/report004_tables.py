@@ -113,3 +113,26 @@ def plot_modes(records):
     axes[0].set_ylabel("test loss (cross entropy per label)")
     fig.tight_layout()
     return fig
+
+
+def plot_chunks(records):
+    """Per cell: the share of test strings whose last label is right against the mean chunk length, regular
+    truncation and randomized, every seed; full BPTT as a line."""
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.4), sharey=True)
+    for ax, cell in zip(axes, r004.CELLS, strict=True):
+        runs = [(run.config(), records[run.id]) for run in r004.TRUNCATION
+                if run.id in records and run.config()["cell"] == cell]
+        for mode, style in (("regular", "o-"), ("randomized", "s--")):
+            points = sorted((_chunk(c), r["test"]["last_bit_accuracy"]) for c, r in runs if c["bptt"] == mode)
+            if points:
+                ax.plot(*zip(*points, strict=True), style, label=mode)
+        full = [r["test"]["last_bit_accuracy"] for c, r in runs if c["bptt"] == "full"]
+        if full:
+            ax.axhline(np.mean(full), color="k", lw=1, label="full BPTT")
+        ax.axvline(r004.BASE["lag"], color="grey", ls=":", label="the lag")
+        ax.set(xscale="log", xlabel="mean chunk length (steps)", title=cell.upper(), ylim=(0.4, 1.02))
+        ax.legend(fontsize=7)
+    axes[0].set_ylabel("last label right (test)")
+    fig.tight_layout()
+    return fig
