@@ -132,6 +132,8 @@ def plot_chunks(records):
             ax.axhline(np.mean(full), color="k", lw=1, label="full BPTT")
         ax.axvline(r004.BASE["lag"], color="grey", ls=":", label="the lag")
         ax.set(xscale="log", xlabel="mean chunk length (steps)", title=cell.upper(), ylim=(0.4, 1.02))
+        ax.set_xticks([2, 5, 10, 20], labels=["2", "5", "10", "20"])
+        ax.minorticks_off()
         ax.legend(fontsize=7)
     axes[0].set_ylabel("last label right (test)")
     fig.tight_layout()
