@@ -16,7 +16,7 @@ from lstm_xor.data.batching import BATCHINGS
 from lstm_xor.nn.cells import CELLS
 from lstm_xor.nn.init import INITS
 from lstm_xor.nn.losses import REDUCTIONS
-from lstm_xor.optim import OPTIMIZERS, parse_schedule
+from lstm_xor.optim import ADAM_VARIANTS, OPTIMIZERS, parse_schedule
 from lstm_xor.tasks import TASKS, get_task
 from lstm_xor.tasks.base import Param, positive_ints
 
@@ -37,6 +37,8 @@ COMMON = (
     Param("lr", float, 0.01, "learning rate when lr_schedule is empty"),
     Param("lr_schedule", str, "", "piecewise by epoch, e.g. '0:0.00035,20:0.00004'; overrides lr"),
     Param("momentum", float, 0.0, "SGD momentum"),
+    Param("adam_variant", str, "standard", "standard Adam, or a slip of hand-written ones: no_bias_correction, "
+          "eps_inside_sqrt, epoch_reset (the step counter restarts every epoch)"),
     Param("clip_norm", float, 1.0, "global gradient-norm clip; 0 turns it off"),
     Param("loss_reduction", str, "mean", "mean over labelled positions, or sum (report 000)"),
     Param("bptt", str, "full", "backpropagation through time: full; regular (chunks of bptt_k steps, an optimiser "
@@ -47,6 +49,8 @@ COMMON = (
     Param("gradient_distances", str, "", "after training: the norm of the last step's loss gradient with respect to "
           "the hidden state these many steps earlier, at the start and at the end, e.g. '1,10,100'"),
     Param("epochs", int, 2, "passes over the training set"),
+    Param("stop_when", str, "", "stop ('solved') after the first epoch whose test metric reaches a value, e.g. "
+          "'sequence_accuracy:1'; empty never"),
     Param("stop_patience", int, 0, "stop ('stopped') after this many epochs of rising loss; 0 never stops"),
     Param("patience", int, 0, "early stopping: stop after this many epochs without a better validation loss, "
           "and keep the best epoch's parameters (tasks with a validation set); 0 never stops"),
@@ -120,7 +124,7 @@ def _validate(self):
                              f"{' and '.join(owners)}, and this run's task is {self.task}; leave it at its "
                              f"default ({p.default!r})")
     choices = {"batching": BATCHINGS, "cell": CELLS, "init": INITS, "optimizer": OPTIMIZERS,
-               "loss_reduction": REDUCTIONS, "dtype": DTYPES, "bptt": BPTT_MODES}
+               "loss_reduction": REDUCTIONS, "dtype": DTYPES, "bptt": BPTT_MODES, "adam_variant": ADAM_VARIANTS}
     for name, accepted in choices.items():
         if getattr(self, name) not in accepted:
             _bad(name, getattr(self, name), f"one of {', '.join(accepted)}")
@@ -152,9 +156,25 @@ def _validate(self):
         _bad("bptt_p", self.bptt_p, f"0 with bptt {self.bptt} (it is the cut probability of bptt randomized)")
     positive_ints("keep_epochs", self.keep_epochs)
     positive_ints("gradient_distances", self.gradient_distances)
+    if self.adam_variant != "standard" and self.optimizer != "adam":
+        _bad("adam_variant", self.adam_variant, f"standard with optimizer {self.optimizer}")
+    if self.stop_when:
+        metric, _ = stop_rule(self.stop_when)
+        if metric not in task.history_metrics:
+            _bad("stop_when", self.stop_when, f"metric:value with a metric of task {self.task} "
+                 f"({', '.join(task.history_metrics)})")
     if self.engines > self.batch_size:
         _bad("engines", self.engines, f"at most batch_size ({self.batch_size}), so every engine has sequences")
     task.validate(self)
+
+
+def stop_rule(text):
+    """'sequence_accuracy:1' -> ('sequence_accuracy', 1.0): stop when that test metric is at least the value."""
+    metric, _, value = text.partition(":")
+    try:
+        return metric, float(value)
+    except ValueError:
+        _bad("stop_when", text, "metric:value, e.g. 'sequence_accuracy:1'")
 
 
 def _from_dict(cls, values):

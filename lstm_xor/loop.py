@@ -21,7 +21,7 @@ import numpy as np
 from lstm_xor import NUMERICS_VERSION, __version__
 from lstm_xor.bptt import carry_scale, cuts, run_chunks, state_gradient_norms
 from lstm_xor.comm import SerialComm
-from lstm_xor.config import RunConfig
+from lstm_xor.config import RunConfig, stop_rule
 from lstm_xor.nn.model import Model
 from lstm_xor.optim import clip_global_norm, lr_at, make_optimizer, parse_schedule
 from lstm_xor.records import load_checkpoint, save_checkpoint, write_record
@@ -67,7 +67,8 @@ class Trainer:
         self.spec = self.task.model_spec(config)
         self.model = build_model(config, self.spec)
         self.every = self.spec.head == "every"
-        self.optimizer = make_optimizer(config.optimizer, self.model.n_params(), self.model.dtype, config.momentum)
+        self.optimizer = make_optimizer(config.optimizer, self.model.n_params(), self.model.dtype, config.momentum,
+                                        config.adam_variant)
         self.grad_buf = np.empty(self.model.n_params() + 1, dtype=self.model.dtype)  # gradient, then the loss
 
     def step(self, index, lr, step=None):
@@ -213,10 +214,12 @@ def train(config, comm=None, progress=True, on_epoch=None):
     record = {"status": "running", "config": config.to_dict(), "epochs_completed": first_epoch,
               "test": None, "history": history, "environment": environment(config, comm)}
     keep_epochs = set(positive_ints("keep_epochs", config.keep_epochs))
+    stop = stop_rule(config.stop_when) if config.stop_when else None
     status = "completed"
     for epoch in range(first_epoch, config.epochs):
         batches = task.batches(config, trainer.splits.train, epoch)
         lr = lr_at(schedule, epoch)
+        trainer.optimizer.new_epoch()
         bar = _progress(len(batches), f"epoch {epoch + 1}/{config.epochs}", progress and lead)
         epoch_start, epoch_loss = time.perf_counter(), 0.0
         data_rng = np.random.default_rng([config.seed, 3, epoch])
@@ -261,6 +264,10 @@ def train(config, comm=None, progress=True, on_epoch=None):
                             keep_as=keep)
         if lead and on_epoch:
             on_epoch(record)
+        if stop and test[stop[0]] >= stop[1]:
+            status = "solved"
+            record["solved_epoch"] = epoch + 1
+            break
         if _rising(history["epoch_loss"], config.stop_patience) or (config.patience and since >= config.patience):
             status = "stopped"
             record["stopped_epoch"] = epoch

@@ -8,13 +8,19 @@ identical on every rank.
 import numpy as np
 
 OPTIMIZERS = ("adam", "sgd")
+# Adam as the paper has it, and slips a from-scratch implementation commonly makes, so that their
+# effect can be measured: no bias correction, eps inside the square root, the step counter reset
+# at every epoch (the bias correction then restarts, and with it the large first steps).
+ADAM_VARIANTS = ("standard", "no_bias_correction", "eps_inside_sqrt", "epoch_reset")
 
 
 class Adam:
-    """Kingma & Ba (2015), bias-corrected; defaults are the paper's."""
+    """Kingma & Ba (2015), bias-corrected; defaults are the paper's. ``variant``: one of ADAM_VARIANTS."""
 
-    def __init__(self, size, dtype, beta1=0.9, beta2=0.999, eps=1e-8):
-        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+    def __init__(self, size, dtype, beta1=0.9, beta2=0.999, eps=1e-8, variant="standard"):
+        if variant not in ADAM_VARIANTS:
+            raise ValueError(f"bad parameter adam_variant={variant!r}: expected one of {', '.join(ADAM_VARIANTS)}")
+        self.beta1, self.beta2, self.eps, self.variant = beta1, beta2, eps, variant
         self.t = 0
         self.m = np.zeros(size, dtype)
         self.v = np.zeros(size, dtype)
@@ -35,12 +41,28 @@ class Adam:
         s *= 1.0 - self.beta2
         v *= self.beta2
         v += s
+        if self.variant not in ("standard", "epoch_reset"):
+            self._variant_step(params, lr)
+            return
         root = np.sqrt(1.0 - self.beta2 ** self.t)
         np.sqrt(v, out=s)
         s += self.eps * root
         np.divide(m, s, out=s)
         s *= lr * root / (1.0 - self.beta1 ** self.t)
         params -= s
+
+    def _variant_step(self, params, lr):
+        m, v = self.m, self.v
+        if self.variant == "no_bias_correction":
+            params -= lr * m / (np.sqrt(v) + self.eps)
+        else:  # eps_inside_sqrt
+            m_hat, v_hat = m / (1.0 - self.beta1 ** self.t), v / (1.0 - self.beta2 ** self.t)
+            params -= lr * m_hat / np.sqrt(v_hat + self.eps)
+
+    def new_epoch(self):
+        """Called at the start of every epoch: the epoch_reset variant starts its step counter again."""
+        if self.variant == "epoch_reset":
+            self.t = 0
 
     def state(self):
         return {"t": self.t, "m": self.m, "v": self.v}
@@ -59,6 +81,9 @@ class SGD:
         self.t = 0
         self.velocity = np.zeros(size, dtype)
 
+    def new_epoch(self):
+        """Nothing to do at an epoch's start."""
+
     def step(self, params, grad, lr):
         self.t += 1
         if self.momentum:
@@ -76,9 +101,9 @@ class SGD:
         self.velocity[...] = state["velocity"]
 
 
-def make_optimizer(name, size, dtype, momentum=0.0):
+def make_optimizer(name, size, dtype, momentum=0.0, variant="standard"):
     if name == "adam":
-        return Adam(size, dtype)
+        return Adam(size, dtype, variant=variant)
     if name == "sgd":
         return SGD(size, dtype, momentum)
     raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {name!r}")

@@ -74,7 +74,8 @@ NOT_FINGERPRINTED = {"metrics_path", "checkpoint_dir", "resume", "keep_epochs", 
 INERT = {"patience": lambda c: c["patience"] == 0, "min_delta": lambda c: c["patience"] == 0,
          "bptt": lambda c: c["bptt"] == "full", "bptt_k": lambda c: c["bptt_k"] == 0,
          "bptt_p": lambda c: c["bptt_p"] == 0, "lag": lambda c: c["lag"] == 0,
-         "gradient_distances": lambda c: not c["gradient_distances"]}
+         "gradient_distances": lambda c: not c["gradient_distances"],
+         "adam_variant": lambda c: c["adam_variant"] == "standard", "stop_when": lambda c: not c["stop_when"]}
 # Parameters two runs may differ in and still share their first epochs (besides the lr per epoch).
 SHAREABLE = set(RESUMABLE)
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from lstm_xor.tasks.base import Batch, ModelSpec, Param, Splits, Task, check_choice, check_positive, positive_ints
 
-LABELS = ("prefix", "final", "delay")
+LABELS = ("prefix", "final", "delay", "exclusive")
 
 
 @dataclass
@@ -64,6 +64,8 @@ def batch_arrays(data, index, labels, dtype, cut=None, lag=0):
     prefix = np.cumsum(bits, axis=1, dtype=np.int64) % 2
     if labels == "prefix":
         return x, lengths, prefix
+    if labels == "exclusive":  # the report's text: the label at i is the parity of bits 0 .. i - 1
+        return x, lengths, np.concatenate([np.zeros((len(bits), 1), np.int64), prefix[:, :-1]], axis=1)
     return x, lengths, prefix[np.arange(len(lengths)), lengths - 1]
 
 
@@ -75,7 +77,8 @@ class Parity(Task):
         Param("n_samples", int, 100_000, "strings in the data set"),
         Param("test_fraction", float, 0.2, "share held out for testing"),
         Param("labels", str, "prefix", "prefix: running parity at every step; final: parity of the whole string; "
-              "delay: at every step the bit `lag` steps earlier (a task that needs a long memory)"),
+              "delay: at every step the bit `lag` steps earlier (a task that needs a long memory); exclusive: as the "
+              "report's text defines it, the parity of the bits before each step"),
         Param("lag", int, 0, "with labels delay: how many steps back the label's bit is, at least 1"),
         Param("curriculum_epochs", float, 0.0,
               "epochs over which training strings are cut to a growing length (0 turns it off)"),
