@@ -96,7 +96,8 @@ class Trainer:
         # the global batch's steps, cut alike on every rank: every rank takes the same optimiser steps
         chunks = cuts(T, config.bptt, config.bptt_k, config.bptt_p,
                       np.random.default_rng([config.seed, 5, epoch, iteration]))
-        counts = [batch.steps(a, b)[0].loss_positions(True) for a, b in chunks]
+        per_step = batch.labelled().sum(axis=0)  # the global batch's loss positions at each step
+        counts = [int(per_step[a:b].sum()) for a, b in chunks]
         carry = carry_scale(config.bptt, config.bptt_p)
         total, worst = 0.0, 0.0
         for chunk_loss, n in zip(run_chunks(model, mine, chunks, counts, config.loss_reduction, carry, keep), counts,

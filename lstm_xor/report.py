@@ -100,6 +100,15 @@ def number_text(x, digits=4):
     return f"{x:.{digits}g}" if abs(x) < 10 ** digits else f"{x:.0f}"
 
 
+def mean_sd_text(values, digits=3):
+    """'mean ± sd' (sample sd) of the values that exist, the value alone when one does, – when none does."""
+    have = [v for v in values if v is not None]
+    if not have:
+        return "–"
+    sd = f" ± {np.std(have, ddof=1):.{digits}f}" if len(have) > 1 else ""
+    return f"{np.mean(have):.{digits}f}{sd}"
+
+
 def seconds_text(s):
     return f"{s:.0f} s" if s < 120 else (f"{s / 60:.1f} min" if s < 7200 else f"{s / 3600:.2f} h")
 

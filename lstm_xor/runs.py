@@ -69,13 +69,19 @@ PROFILES = {
 
 # Parameters that do not change a run's numbers: left out of its fingerprint.
 NOT_FINGERPRINTED = {"metrics_path", "checkpoint_dir", "resume", "keep_epochs", "engines", "threads"}
-# Parameters that move no number while they hold these values (a feature switched off): left out of
-# the fingerprint then, so that adding such a parameter re-runs nothing.
-INERT = {"patience": lambda c: c["patience"] == 0, "min_delta": lambda c: c["patience"] == 0,
-         "bptt": lambda c: c["bptt"] == "full", "bptt_k": lambda c: c["bptt_k"] == 0,
-         "bptt_p": lambda c: c["bptt_p"] == 0, "lag": lambda c: c["lag"] == 0,
-         "gradient_distances": lambda c: not c["gradient_distances"],
-         "adam_variant": lambda c: c["adam_variant"] == "standard", "stop_when": lambda c: not c["stop_when"]}
+# Parameters whose default switches a feature off, added after runs were recorded: at their default they
+# move no number, so they are left out of the fingerprint then, and adding one re-runs nothing. min_delta
+# moves none while patience is off.
+OFF_BY_DEFAULT = ("patience", "bptt", "bptt_k", "bptt_p", "lag", "gradient_distances", "adam_variant", "stop_when")
+DEFAULTS = {f.name: f.default for f in fields(RunConfig)}
+
+
+def _inert(name, config):
+    if name == "min_delta":
+        return config["patience"] == 0
+    return name in OFF_BY_DEFAULT and config[name] == DEFAULTS[name]
+
+
 # Parameters two runs may differ in and still share their first epochs (besides the lr per epoch).
 SHAREABLE = set(RESUMABLE)
 
@@ -109,8 +115,7 @@ class Step:
 def profile_config(run, profile="full", engines=None):
     """The run's RunConfig fields under a profile (not validated: a bad entry fails in its notebook)."""
     spec = PROFILES[profile]
-    defaults = {f.name: f.default for f in fields(RunConfig)}
-    values = {**defaults, **run.base, **run.params}
+    values = {**DEFAULTS, **run.base, **run.params}
     # a scale entry touches a common parameter, or a task's own only in that task's runs
     values.update({k: v for k, v in spec.get("scale", {}).items() if not OWNERS[k] or values["task"] in OWNERS[k]})
     if "max_epochs" in spec:
@@ -126,7 +131,7 @@ def fingerprint(config):
     parameter added later, while switched off, leave it as it was."""
     kept = {k: v for k, v in sorted(config.items())
             if k not in NOT_FINGERPRINTED and (not OWNERS[k] or config["task"] in OWNERS[k])
-            and not (k in INERT and INERT[k](config))}
+            and not _inert(k, config)}
     text = json.dumps({"config": kept, "numerics": NUMERICS_VERSION}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -77,7 +77,7 @@ class Model:
         self.grad_flat = np.zeros(size, dtype=self.dtype)
         self._ws = [{} for _ in range(layers)]  # per-layer buffers reused between batches
         self._head_ws = {}
-        self.state_grads = None  # after a backward: d loss / d initial state, per layer
+        self._dstate = None  # after a backward: (d loss / d initial state per layer, batch order), see state_grads
         self.params, self.grads, offset = {}, {}, 0
         for name, b in blocks.items():
             self.params[name] = self.flat[offset:offset + b.size].reshape(b.shape)
@@ -292,18 +292,26 @@ class Model:
             else:  # each valid step gets an equal share of the mean's gradient
                 dh += (dtop / sorted_lengths.astype(self.dtype))[None] * _valid_steps(T, sorted_lengths)
                 dfinal = None
-        inverse = None if order is None else np.argsort(order)
-        state_grads = [None] * self.layers
+        dstates = [None] * self.layers
         for k in range(self.layers - 1, -1, -1):
-            dx, dstate = self._layer_backward(k, dh, dfinal, caches[k], k > 0 or bool(self.embed), carry)
-            state_grads[k] = tuple(_cols(a, inverse) for a in dstate)
+            dx, dstates[k] = self._layer_backward(k, dh, dfinal, caches[k], k > 0 or bool(self.embed), carry)
             dfinal = None
             if k > 0:
                 dh = dx * masks[k - 1] if masks else dx
         if self.embed:  # each token's row gathers the gradient of every place it was read
             self._embed_backward(dx, tokens)
-        self.state_grads = state_grads
+        self._dstate = (dstates, order)
         return loss, out, states
+
+    @property
+    def state_grads(self):
+        """The last backward's gradient with respect to the initial state, per layer as ``state``, in the batch's
+        own order (None before any backward); reordered here, not on every training step."""
+        if self._dstate is None:
+            return None
+        dstates, order = self._dstate
+        inverse = None if order is None else np.argsort(order)
+        return [tuple(_cols(a, inverse) for a in layer) for layer in dstates]
 
     def _embed_backward(self, dx, tokens, chunk=64):
         """dx (T, S*E, N), tokens (T, S, N) -> the embedding table's gradient (V, E).

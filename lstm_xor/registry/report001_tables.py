@@ -10,7 +10,7 @@ import numpy as np
 
 from lstm_xor.data.series import load_series, split_in_time
 from lstm_xor.registry import report001 as r001
-from lstm_xor.report import link
+from lstm_xor.report import link, mean_sd_text
 
 BASELINES = ("naive", "seasonal naive", "autoregression")
 
@@ -30,13 +30,6 @@ def _by(records, name):
     return rows
 
 
-def _figure(values, digits=3):
-    """'mean ± sd' over seeds, or the one value."""
-    if len(values) == 1:
-        return f"{values[0]:.{digits}f}"
-    return f"{np.mean(values):.{digits}f} ± {np.std(values, ddof=1):.{digits}f}"
-
-
 def errors_table(records, runs_dir, name):
     """One series: each network (mean ± sd over seeds) and each baseline, one step ahead and at the horizon."""
     rows = _by(records, name)
@@ -47,8 +40,8 @@ def errors_table(records, runs_dir, name):
              "|---|---|---|---|---|---|---|"]
 
     def cells(methods):
-        return [_figure([m[key] for m in methods]) for key in ("rmse", "mae", "mase")] + [
-            _figure([m[key][-1] for m in methods]) for key in ("rmse_by_horizon", "mase_by_horizon")]
+        return [mean_sd_text([m[key] for m in methods]) for key in ("rmse", "mae", "mase")] + [
+            mean_sd_text([m[key][-1] for m in methods]) for key in ("rmse_by_horizon", "mase_by_horizon")]
 
     for label, runs in rows:
         methods = [r["forecast"]["methods"]["network"] for _, r in runs]

@@ -13,7 +13,7 @@ import numpy as np
 
 from lstm_xor.data.sequences import feature_stats, standardise
 from lstm_xor.registry import report002 as r002
-from lstm_xor.report import link, number_text, seconds_text
+from lstm_xor.report import link, mean_sd_text, number_text, seconds_text
 from lstm_xor.tasks.classify import load
 
 CELL_COLORS = {"rnn": "tab:blue", "lstm": "tab:orange", "gru": "tab:green"}
@@ -97,14 +97,6 @@ def two_layer_table(records, runs_dir):
     return "\n".join(lines)
 
 
-def _mean_sd(values):
-    have = [v for v in values if v is not None]
-    if not have:
-        return "–"
-    sd = f" ± {np.std(have, ddof=1):.3f}" if len(have) > 1 else ""
-    return f"{np.mean(have):.3f}{sd}"
-
-
 def cross_validation(records):
     """{(dataset, cell): {width: (valid accuracies, test accuracies)}} over the folds that ran."""
     out = {}
@@ -131,7 +123,7 @@ def cv_table(records):
         for h, (valid, test) in sorted(widths.items()):
             mark = "**" if h == best else ""
             lines.append(f"| {r002.DATA_TEXT[dataset]} | {cell.upper()} | {mark}{h}{mark} | {len(valid)} | "
-                         f"{mark}{_mean_sd(valid)}{mark} | {_mean_sd(test)} |")
+                         f"{mark}{mean_sd_text(valid)}{mark} | {mean_sd_text(test)} |")
     return "\n".join(lines)
 
 
@@ -162,7 +154,7 @@ def ours_table(records, baselines):
         kept = sorted(r.get("best_epoch") or r["epochs_completed"] for r in recs)
         seconds = seconds_text(float(np.median([r["wall_seconds"] for r in recs])))
         lines.append(f"| {r002.DATA_TEXT[dataset]} | {cell.upper()}, 1 layer of 64, {r002.POOL_TEXT[pool]}, Adam | "
-                     f"{len(recs)} | {_mean_sd(test)} | {min(test):.3f} – {max(test):.3f} | "
+                     f"{len(recs)} | {mean_sd_text(test)} | {min(test):.3f} – {max(test):.3f} | "
                      f"{', '.join(map(str, kept))} | {seconds} |")
     for dataset, figures in ((baselines or {}).get("datasets") or {}).items():
         for name, label in (("logistic", "logistic regression on per-sequence mean and sd"),
@@ -180,7 +172,7 @@ def anchors_table(records, baselines):
     for (dataset, cell, pool), recs in _ours_by(records).items():
         if dataset == "vowels":
             lines.append(f"| ours: {cell.upper()}, {r002.POOL_TEXT[pool]}, {len(recs)} seeds (mean ± sd) | "
-                         f"{_mean_sd([_part(r, 'test') for r in recs])} |")
+                         f"{mean_sd_text([_part(r, 'test') for r in recs])} |")
     figures = ((baselines or {}).get("datasets") or {}).get("vowels")
     if figures:
         lines += [f"| ours: 1-NN DTW | {figures['dtw']['accuracy']:.4f} |",

@@ -83,12 +83,16 @@ class Batch:
         return Batch(self.x[active, a:b], np.minimum(self.lengths[active], b) - a, self.y[active, a:b],
                      None if self.mask is None else self.mask[active, a:b]), active
 
+    def labelled(self):
+        """(N, T) bool, labels at every step: the positions that carry a loss (within each length, masked in)."""
+        within = np.arange(self.y.shape[1])[None, :] < self.lengths[:, None]
+        return within if self.mask is None else within & self.mask[:, :self.y.shape[1]]
+
     def loss_positions(self, every):
         """How many positions carry a loss: masked-in steps within each length (head 'every'), or sequences."""
         if not every:
             return int(len(self.lengths) if self.mask is None else np.count_nonzero(self.mask))
-        within = np.arange(self.y.shape[1])[None, :] < self.lengths[:, None]
-        return int(np.count_nonzero(within if self.mask is None else within & self.mask[:, :self.y.shape[1]]))
+        return int(np.count_nonzero(self.labelled()))
 
 
 @dataclass
