@@ -16,7 +16,7 @@ from lstm_xor.data.batching import BATCHINGS
 from lstm_xor.nn.cells import CELLS
 from lstm_xor.nn.init import INITS
 from lstm_xor.nn.losses import REDUCTIONS
-from lstm_xor.optim import ADAM_VARIANTS, OPTIMIZERS, parse_schedule
+from lstm_xor.optim import OPTIMIZERS, adam_slips, parse_schedule
 from lstm_xor.tasks import TASKS, get_task
 from lstm_xor.tasks.base import Param, positive_ints
 
@@ -29,16 +29,21 @@ COMMON = (
     Param("layers", int, 1, "stacked recurrent layers"),
     Param("dropout", float, 0.0, "inverted dropout between layers"),
     Param("init", str, "orthogonal",
-          "orthogonal recurrent + Xavier input/output, uniform U[0, 1), or torch (PyTorch's defaults)"),
+          "orthogonal recurrent + Xavier input/output, uniform U[0, 1), uniform_symmetric U[-1, 1), or torch "
+          "(PyTorch's defaults)"),
     Param("forget_bias", float, 1.0, "LSTM forget-gate bias at start"),
     Param("batch_size", int, 32, "sequences per optimiser step, over all engines (report 000 used 5 x 32, i.e. 160)"),
-    Param("batching", str, "packed", "packed: mixed lengths per batch; grouped: one length per batch (report 000)"),
+    Param("batching", str, "packed", "packed: mixed lengths per batch; grouped: one length per batch (report 000); "
+          "report: report 000's order, one-length batches by increasing length, a contiguous share per rank, the "
+          "same every epoch"),
+    Param("shards", int, 1, "batches of batch_size / shards drawn on their own and summed into one step, as report "
+          "000's 5 ranks each did with its own batch of 32; 1 draws the step's batch at once"),
     Param("optimizer", str, "adam", "adam or sgd"),
     Param("lr", float, 0.01, "learning rate when lr_schedule is empty"),
     Param("lr_schedule", str, "", "piecewise by epoch, e.g. '0:0.00035,20:0.00004'; overrides lr"),
     Param("momentum", float, 0.0, "SGD momentum"),
-    Param("adam_variant", str, "standard", "standard Adam, or a slip of hand-written ones: no_bias_correction, "
-          "eps_inside_sqrt, epoch_reset (the step counter restarts every epoch)"),
+    Param("adam_variant", str, "standard", "standard Adam, or slips of hand-written ones joined by '+': "
+          "no_bias_correction, eps_inside_sqrt, epoch_reset (the step counter restarts every epoch)"),
     Param("clip_norm", float, 1.0, "global gradient-norm clip; 0 turns it off"),
     Param("loss_reduction", str, "mean", "mean over labelled positions, or sum (report 000)"),
     Param("bptt", str, "full", "backpropagation through time: full; regular (chunks of bptt_k steps, an optimiser "
@@ -124,13 +129,15 @@ def _validate(self):
                              f"{' and '.join(owners)}, and this run's task is {self.task}; leave it at its "
                              f"default ({p.default!r})")
     choices = {"batching": BATCHINGS, "cell": CELLS, "init": INITS, "optimizer": OPTIMIZERS,
-               "loss_reduction": REDUCTIONS, "dtype": DTYPES, "bptt": BPTT_MODES, "adam_variant": ADAM_VARIANTS}
+               "loss_reduction": REDUCTIONS, "dtype": DTYPES, "bptt": BPTT_MODES}
     for name, accepted in choices.items():
         if getattr(self, name) not in accepted:
             _bad(name, getattr(self, name), f"one of {', '.join(accepted)}")
-    for name in ("hidden", "layers", "batch_size", "epochs", "engines", "threads"):
+    for name in ("hidden", "layers", "batch_size", "shards", "epochs", "engines", "threads"):
         if getattr(self, name) < 1:
             _bad(name, getattr(self, name), "an integer >= 1")
+    if self.batch_size % self.shards:
+        _bad("shards", self.shards, f"a divisor of batch_size ({self.batch_size})")
     if not 0 <= self.dropout < 1:
         _bad("dropout", self.dropout, "a number in [0, 1)")
     if self.lr <= 0:
@@ -156,6 +163,7 @@ def _validate(self):
         _bad("bptt_p", self.bptt_p, f"0 with bptt {self.bptt} (it is the cut probability of bptt randomized)")
     positive_ints("keep_epochs", self.keep_epochs)
     positive_ints("gradient_distances", self.gradient_distances)
+    adam_slips(self.adam_variant)
     if self.adam_variant != "standard" and self.optimizer != "adam":
         _bad("adam_variant", self.adam_variant, f"standard with optimizer {self.optimizer}")
     if self.stop_when:

@@ -8,19 +8,28 @@ identical on every rank.
 import numpy as np
 
 OPTIMIZERS = ("adam", "sgd")
-# Adam as the paper has it, and slips a from-scratch implementation commonly makes, so that their
-# effect can be measured: no bias correction, eps inside the square root, the step counter reset
-# at every epoch (the bias correction then restarts, and with it the large first steps).
-ADAM_VARIANTS = ("standard", "no_bias_correction", "eps_inside_sqrt", "epoch_reset")
+# Adam as the paper has it ("standard"), or with slips a from-scratch implementation commonly makes,
+# one or several joined by '+', so that their effect can be measured: no bias correction, eps inside
+# the square root, the step counter reset at every epoch (the bias correction then restarts, and with
+# it the large first steps).
+ADAM_SLIPS = ("no_bias_correction", "eps_inside_sqrt", "epoch_reset")
+
+
+def adam_slips(variant):
+    """'no_bias_correction+epoch_reset' -> that set of slips; 'standard' -> the empty set."""
+    slips = set() if variant == "standard" else set(variant.split("+"))
+    if not slips <= set(ADAM_SLIPS) or (variant != "standard" and len(slips) != variant.count("+") + 1):
+        raise ValueError(f"bad parameter adam_variant={variant!r}: expected standard, or one or more of "
+                         f"{', '.join(ADAM_SLIPS)} joined by '+'")
+    return frozenset(slips)
 
 
 class Adam:
-    """Kingma & Ba (2015), bias-corrected; defaults are the paper's. ``variant``: one of ADAM_VARIANTS."""
+    """Kingma & Ba (2015), bias-corrected; defaults are the paper's. ``variant``: see adam_slips."""
 
     def __init__(self, size, dtype, beta1=0.9, beta2=0.999, eps=1e-8, variant="standard"):
-        if variant not in ADAM_VARIANTS:
-            raise ValueError(f"bad parameter adam_variant={variant!r}: expected one of {', '.join(ADAM_VARIANTS)}")
-        self.beta1, self.beta2, self.eps, self.variant = beta1, beta2, eps, variant
+        self.slips = adam_slips(variant)
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
         self.t = 0
         self.m = np.zeros(size, dtype)
         self.v = np.zeros(size, dtype)
@@ -41,8 +50,8 @@ class Adam:
         s *= 1.0 - self.beta2
         v *= self.beta2
         v += s
-        if self.variant not in ("standard", "epoch_reset"):
-            self._variant_step(params, lr)
+        if self.slips - {"epoch_reset"}:
+            self._slipped_step(params, lr)
             return
         root = np.sqrt(1.0 - self.beta2 ** self.t)
         np.sqrt(v, out=s)
@@ -51,17 +60,18 @@ class Adam:
         s *= lr * root / (1.0 - self.beta1 ** self.t)
         params -= s
 
-    def _variant_step(self, params, lr):
-        m, v = self.m, self.v
-        if self.variant == "no_bias_correction":
-            params -= lr * m / (np.sqrt(v) + self.eps)
-        else:  # eps_inside_sqrt
-            m_hat, v_hat = m / (1.0 - self.beta1 ** self.t), v / (1.0 - self.beta2 ** self.t)
+    def _slipped_step(self, params, lr):
+        m_hat, v_hat = self.m, self.v
+        if "no_bias_correction" not in self.slips:
+            m_hat, v_hat = m_hat / (1.0 - self.beta1 ** self.t), v_hat / (1.0 - self.beta2 ** self.t)
+        if "eps_inside_sqrt" in self.slips:
             params -= lr * m_hat / np.sqrt(v_hat + self.eps)
+        else:
+            params -= lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
     def new_epoch(self):
         """Called at the start of every epoch: the epoch_reset variant starts its step counter again."""
-        if self.variant == "epoch_reset":
+        if "epoch_reset" in self.slips:
             self.t = 0
 
     def state(self):

@@ -72,7 +72,8 @@ NOT_FINGERPRINTED = {"metrics_path", "checkpoint_dir", "resume", "keep_epochs", 
 # Parameters whose default switches a feature off, added after runs were recorded: at their default they
 # move no number, so they are left out of the fingerprint then, and adding one re-runs nothing. min_delta
 # moves none while patience is off.
-OFF_BY_DEFAULT = ("patience", "bptt", "bptt_k", "bptt_p", "lag", "gradient_distances", "adam_variant", "stop_when")
+OFF_BY_DEFAULT = ("patience", "bptt", "bptt_k", "bptt_p", "lag", "gradient_distances", "adam_variant", "stop_when",
+                  "shards")
 DEFAULTS = {f.name: f.default for f in fields(RunConfig)}
 
 

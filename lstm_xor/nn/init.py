@@ -1,6 +1,8 @@
 """Weight initialisers. Orthogonal recurrent blocks and Xavier-uniform input and
 output weights are what keep a 50-step LSTM trainable (report 000); ``uniform``
-is the report's diverging first attempt, weights drawn from U[0, 1); ``torch`` is
+is the report's diverging first attempt read as weights from U[0, 1) (numpy's
+``rand``, the likeliest reading), ``uniform_symmetric`` the other reading, U[-1, 1);
+the bias column is drawn with the weights, the head's bias is zero. ``torch`` is
 PyTorch's default for nn.RNN/LSTM/GRU and nn.Linear, every weight and bias from
 U(-1/sqrt(fan), 1/sqrt(fan)) (fan: the hidden size, or the head's inputs), for
 reproducing reports written with PyTorch."""
@@ -9,7 +11,8 @@ import numpy as np
 
 from lstm_xor.nn.cells import LSTM_GATE_ORDER
 
-INITS = ("orthogonal", "uniform", "torch")
+INITS = ("orthogonal", "uniform", "uniform_symmetric", "torch")
+UNIFORM = {"uniform": (0.0, 1.0), "uniform_symmetric": (-1.0, 1.0)}  # the report's readings: (low, high)
 
 
 def xavier_uniform(rng, fan_out, fan_in):
@@ -32,8 +35,8 @@ LSTM_DRAW_ORDER = "ifog"
 
 def recurrent_block(rng, init, gates, D, H, forget_bias, cell):
     """Fused weights (gates * H, D + 1 + H) with columns [x | 1 | h]."""
-    if init == "uniform":
-        drawn = rng.uniform(0.0, 1.0, size=(gates * H, D + 1 + H))
+    if init in UNIFORM:
+        drawn = rng.uniform(*UNIFORM[init], size=(gates * H, D + 1 + H))
     elif init == "torch":
         a = 1.0 / np.sqrt(H)
         drawn = rng.uniform(-a, a, size=(gates * H, D + 1 + H))  # the bias column is torch's b_ih
@@ -69,8 +72,8 @@ def hidden_bias(rng, init, gates, H):
 
 def head_block(rng, init, C, H):
     """The linear head's (C, H) weights and (C,) bias."""
-    if init == "uniform":
-        return rng.uniform(0.0, 1.0, size=(C, H)), np.zeros(C)
+    if init in UNIFORM:
+        return rng.uniform(*UNIFORM[init], size=(C, H)), np.zeros(C)
     if init == "torch":
         a = 1.0 / np.sqrt(H)
         return rng.uniform(-a, a, size=(C, H)), rng.uniform(-a, a, size=C)

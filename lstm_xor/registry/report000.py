@@ -22,7 +22,7 @@ Reading the report (``/work/shared/seeds/000_*.txt``):
   [0, 20) at 0.00035, [20, 46) at 0.00004, 46 on at 0.00001).
 """
 
-from lstm_xor.registry import ours
+from lstm_xor.registry import ours, report000_causes
 from lstm_xor.registry.base import Group, Part, Run
 
 REPORT_RANKS = 5  # the report's MPI processes: one optimiser step = 5 batches of 32 strings
@@ -215,7 +215,7 @@ PART = Part(
     caption="Report 000: LSTM XOR",
     pages=("parity.md",),
     summaries=("summary/report.ipynb", "summary/ours.ipynb"),
-    groups=GROUPS + ours.PARITY_GROUPS,
+    groups=GROUPS + report000_causes.groups(REPORT, FIXED, VARIABLE) + ours.PARITY_GROUPS,
     describe=describe,
     figures=figures,
 )

@@ -133,7 +133,7 @@ class Task:
         raise NotImplementedError
 
     def batches(self, config, data, epoch):
-        return epoch_batches(data.lengths, config.batch_size, config.batching, config.seed, epoch)
+        return epoch_batches(data.lengths, config.batch_size, config.batching, config.seed, epoch, config.shards)
 
     def batch(self, config, data, index, dtype, step=None):
         raise NotImplementedError
