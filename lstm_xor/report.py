@@ -21,28 +21,65 @@ def test_metrics(record):
     return [k[5:] for k in record["history"] if k.startswith("test_") and k != "test_loss"]
 
 
+FEW = 3  # a history of at most this many epochs is drawn as points: a line between two points is no curve
+
+
+def _log_plot(ax, x, y, style, **kw):
+    """Positive values on a log axis; zeros (a loss that underflowed) as triangles on the axis' floor."""
+    x, y = np.asarray(x), np.asarray(y, dtype=float)
+    zero = y <= 0
+    line, = ax.plot(x[~zero], y[~zero], style, **kw)
+    if zero.any():
+        floor = y[~zero].min() / 10 if (~zero).any() else 1e-12
+        ax.plot(x[zero], np.full(zero.sum(), floor), "v", color=line.get_color(), ms=7,
+                label="0 (underflow), drawn at the floor")
+    return line
+
+
 def plot_history(record, smooth=50):
-    """Loss per iteration (raw and smoothed), loss per epoch, the task's test metrics per epoch."""
+    """Loss per iteration (raw and smoothed), loss per epoch, the task's test metrics per epoch.
+
+    Metrics that count test sequences (the task's ``counted``) are drawn as errors out of
+    the test set's n on a log axis, 0 errors on the floor: accuracy flat at 1.0 says less.
+    """
     import matplotlib.pyplot as plt
+    from lstm_xor.tasks import get_task
     h = record["history"]
-    fig, axes = plt.subplots(1, 3, figsize=(14, 3.6))
+    counted = get_task(record["config"]["task"]).counted
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
     it = np.asarray(h["iteration_loss"], dtype=float)
-    axes[0].plot(it, lw=0.5, alpha=0.4, label="per iteration")
+    _log_plot(axes[0], np.arange(len(it)), it, "-", lw=0.5, alpha=0.4, label="per iteration")
     if len(it) >= smooth:
-        axes[0].plot(np.arange(smooth - 1, len(it)), np.convolve(it, np.ones(smooth) / smooth, "valid"),
-                     lw=1.5, label=f"mean of {smooth}")
+        _log_plot(axes[0], np.arange(smooth - 1, len(it)), np.convolve(it, np.ones(smooth) / smooth, "valid"), "-",
+                  lw=1.5, label=f"mean of {smooth}")
     axes[0].set(xlabel="iteration", ylabel=f"loss ({record['config']['loss_reduction']})", yscale="log",
                 title="training loss per iteration")
-    axes[0].legend()
+    axes[0].legend(fontsize=9)
     epochs = np.arange(1, len(h["epoch_loss"]) + 1)
-    axes[1].plot(epochs, h["epoch_loss"], "o-")
-    axes[1].set(xlabel="epoch", ylabel="sum of iteration losses", yscale="log", title="training loss per epoch")
+    style = "o" if len(epochs) <= FEW else "o-"
+    _log_plot(axes[1], epochs, h["epoch_loss"], style)
+    axes[1].set(xlabel="epoch (from 1)", ylabel="sum of iteration losses", yscale="log",
+                title="training loss per epoch")
+    n = (record.get("test") or {}).get("n")
     for metric, marker in zip(test_metrics(record), "os^vD", strict=False):
-        line, = axes[2].plot(epochs, h[f"test_{metric}"], f"{marker}-", label=_label(metric))
+        values = np.asarray(h[f"test_{metric}"], dtype=float)
+        if metric in counted and n:
+            errors = np.rint(n * (1 - values))
+            axes[2].plot(epochs, np.maximum(errors, 0.5), marker + ("" if len(epochs) <= FEW else "-"),
+                         label=f"{_label(metric.removesuffix('_accuracy'))} wrong")
+            continue
+        line, = axes[2].plot(epochs, values, marker + ("" if len(epochs) <= FEW else "-"), label=_label(metric))
         if f"valid_{metric}" in h:  # the part early stopping watches, dashed in the same colour
             axes[2].plot(epochs, h[f"valid_{metric}"], "--", color=line.get_color(), label=f"{_label(metric)} (valid)")
-    axes[2].set(xlabel="epoch", ylabel="test metric", title="test metrics")
-    axes[2].legend()
+    if counted and n:
+        axes[2].set(yscale="log", ylim=(0.3, 2 * n), ylabel=f"test sequences wrong, of {n:,}",
+                    title="test errors (0 drawn at the bottom)")
+        axes[2].set_yticks([0.5, 1, 10, 100, 1000, 10000][:2 + int(np.log10(n))],
+                           ["0", "1", "10", "100", "1000", "10000"][:2 + int(np.log10(n))])
+    else:
+        axes[2].set(ylabel="test metric", title="test metrics")
+    axes[2].set(xlabel="epoch (from 1)")
+    axes[2].legend(fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -89,6 +126,11 @@ def load_records(runs_dir, runs):
 def link(run_id, records, runs_dir):
     """A link to the run's page when it exists, else the bare id."""
     return f"[{run_id}]({runs_dir}/{run_id}.ipynb)" if run_id in records else run_id
+
+
+def first_epoch_at(record, key, level=1.0):
+    """The first epoch (counted from 1) after which the history's ``key`` reached ``level``; None if none did."""
+    return next((k + 1 for k, v in enumerate(record["history"].get(key, [])) if v >= level), None)
 
 
 def number_text(x, digits=4):

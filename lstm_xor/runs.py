@@ -44,7 +44,7 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
-from lstm_xor import NUMERICS_VERSION, __version__, registry
+from lstm_xor import NUMERICS_VERSION, __version__, pages, registry
 from lstm_xor.config import OWNERS, RunConfig
 from lstm_xor.loop import RESUMABLE, saved_config
 from lstm_xor.optim import lr_at, parse_schedule
@@ -375,38 +375,6 @@ def find_start(book, step):
     return best
 
 
-def intro_cell(step, start):
-    """The run notebook's first cell: title, what the run is, the report's figures, where it started.
-
-    The words for the run's data and the report's figures come from its part of the
-    registry (``Part.describe``, ``Part.figures``); the rest holds for any run.
-    """
-    run, c = step.run, step.config
-    part = registry.part_of(run)
-    rate = f"lr schedule `{c['lr_schedule']}`" if c["lr_schedule"] else f"lr {c['lr']:g}"
-    lines = [f"# {run.id}: {run.title}", "",
-             f"{part.describe(c)}, {c['cell']} "
-             f"{c['hidden']}, {c['init']} init, {c['optimizer']} with {rate}, {c['loss_reduction']} loss, "
-             f"clip {c['clip_norm']:g}, {c['epochs']} epochs, seed {c['seed']}.", ""]
-    if run.note:
-        lines += [run.note, ""]
-    if run.expect:
-        lines += [f"Expected: {run.expect}.", ""]
-    lines += part.figures(run)
-    if start and start[0] == "copy":
-        k, n = start[1], c["epochs"]
-        shared = "its first epoch is" if k == 1 else f"its first {k} epochs are"
-        rest = f"epoch {n}" if k + 1 == n else f"epochs {k + 1}-{n}"
-        lines += [f"**Shared epochs.** This run starts from the checkpoint that run `{start[3]}` kept after epoch "
-                  f"{k}: {shared} the same computation as that run's (same data, seed, initial weights and "
-                  f"learning rate in every epoch), done once. The training below computes {rest}; the plots and "
-                  f"the record hold the whole history.", ""]
-    elif start and start[0] == "own":
-        lines += [f"**Resumed.** An earlier attempt of this run was interrupted after epoch {start[1]}; this one "
-                  f"continues from its checkpoint. The plots and the record hold the whole history.", ""]
-    return "\n".join(lines).rstrip() + "\n"
-
-
 def _notebook_with_intro(template, text):
     import nbformat
     nb = nbformat.read(str(template), as_version=4)
@@ -481,7 +449,8 @@ def execute_run(book, step, profile, template=TEMPLATE, timeout=None):
     try:
         log = book.cache / "logs" / f"{step.id}.log"
         log.unlink(missing_ok=True)
-        _execute(_notebook_with_intro(template, intro_cell(step, start)), tmp, params, book.runs, log, timeout)
+        _execute(_notebook_with_intro(template, pages.intro_cell(step.run, step.config, start)), tmp, params, book.runs,
+                 log, timeout)
         record = read_record(record_path)
         if record.get("config", {}).get("metrics_path") != params["metrics_path"] or "driver" in record:
             raise RuntimeError(f"the notebook ran but wrote no new record at {record_path}")
@@ -498,8 +467,6 @@ def execute_run(book, step, profile, template=TEMPLATE, timeout=None):
         return "failed", f"{detail.splitlines()[0]} (notebook: {_relative(failed / (step.id + '.ipynb'))})"
     seconds = time.perf_counter() - t0
     nb = _fix_papermill_paths(tmp, _relative(template), _relative(book.notebook(step.id)))
-    _write_notebook(book.notebook(step.id), nb)
-    tmp.unlink()
     resumed = None
     if start:
         resumed = {"run": step.id if start[0] == "own" else start[3], "epoch": start[1],
@@ -508,6 +475,8 @@ def execute_run(book, step, profile, template=TEMPLATE, timeout=None):
                         "fingerprint": step.fingerprint, "lstm_xor": __version__, "numerics": NUMERICS_VERSION,
                         "resumed_from": resumed,
                         "notebook_seconds": seconds, "finished": datetime.now(UTC).isoformat(timespec="seconds")}
+    _write_notebook(book.notebook(step.id), pages.finish(nb, step.run, record))
+    tmp.unlink()
     write_record(record_path, record)
     os.chmod(record_path, 0o644)
     status = record["status"]
@@ -616,6 +585,7 @@ def run_all(profile="full", only=None, engines=None, force=False, book=None, run
         write(f"[{label:<7}] {step.id}: {message}" + ("" if status == "ok" else
                                                      f" after {_duration(time.perf_counter() - t0)}"))
     bar.close()
+    pages.refresh(book, runs, _write_notebook)
     write_toc(book, runs)
     if summaries:
         for name in execute_summaries(book, profile, runs, force, out=write):

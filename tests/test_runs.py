@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lstm_xor import NUMERICS_VERSION, registry, runs
+from lstm_xor import NUMERICS_VERSION, pages, registry, runs
 from lstm_xor.config import RunConfig
 from lstm_xor.loop import train
 from lstm_xor.optim import lr_at
@@ -110,14 +110,57 @@ def test_registry_and_report_import_no_circle():
 
 def test_run_page_words_come_from_the_runs_part():
     steps = {s.id: s for s in runs.plan(profile="full")}
-    text = runs.intro_cell(steps["fixed-03"], None)
+    text = pages.intro_cell(steps["fixed-03"].run, steps["fixed-03"].config)
     assert text.startswith("# fixed-03: Report, fixed length, run 3\n\nfixed length 50, prefix labels, grouped "
                            "batches of 160, lstm 100, orthogonal init, adam with lr 0.00075, sum loss, clip 0, "
-                           "12 epochs, seed 0.\n")
-    assert "| last bit right | 19616 / 20000 (98.08%) |" in text and "| status | completed |" in text
-    ours = runs.intro_cell(steps["default-variable-s0"], None)
+                           "12 epochs, seed 0. Run id `fixed-03`.\n")
+    ours = pages.intro_cell(steps["default-variable-s0"].run, steps["default-variable-s0"].config)
     assert "lengths 1-50, prefix labels, packed batches of 32" in ours and "| report |" not in ours
     assert "Expected: every test string right within the first epoch." in ours
+    cause = steps["cause-fixed-none-s0"]
+    assert "12 epochs at most, seed 0" in pages.intro_cell(cause.run, cause.config)
+
+
+def _finished(run_id, **record):
+    run = registry.get(run_id)
+    history = dict(iteration_loss=[900.0, 500.0, 400.0, 5.0], epoch_loss=[1400.0, 405.0],
+                   test_sequence_accuracy=[0.4, 1.0], test_last_bit_accuracy=[0.9, 1.0])
+    record = {"config": run.config(), "status": "completed", "epochs_completed": 2, "history": history,
+              "min_iteration_loss": 5.0, "test": dict(n=20000, correct_last_bit=20000, correct_sequences=20000),
+              "driver": {"resumed_from": None}, **record}
+    nb = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": "# old"},
+                    {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "lr = 1"},
+                    {"cell_type": "code", "metadata": {"tags": ["injected-parameters"]}, "source": "lr = 2"},
+                    {"cell_type": "code", "metadata": {}, "source": "train()"},
+                    {"cell_type": "code", "metadata": {}, "source": "plot_history(record);", "outputs": []}]}
+    return pages.finish(nb, run, record), record
+
+
+def test_a_finished_report_page_heads_with_rate_and_outcomes_and_puts_report_beside_ours_on_its_scale():
+    nb, record = _finished("fixed-04")
+    cells = nb["cells"]
+    assert cells[0]["source"].startswith("# Report, fixed length, run 4 · lr 0.0008 · report 0% · ours 100% "
+                                         "from epoch 2\n")
+    comparison = cells[1]["source"]
+    assert cells[1]["metadata"]["tags"] == [pages.COMPARISON]
+    assert "| smallest iteration loss | 1087.689 | 1 |" in comparison  # the report's figure as printed; ours / 5
+    assert "| loss, end of the last epoch | 1780 | 1 |" in comparison
+    assert "| whole string right, of 20,000 | 0 (0.000000%) | 20000 (100%) |" in comparison  # as printed
+    assert "| first epoch with every test string right | never | 2 |" in comparison
+    assert [c["metadata"].get("tags") for c in cells[2:4]] == [["parameters", "hide-cell"],
+                                                              ["injected-parameters", "hide-cell"]]
+    assert "image/png" in cells[-1]["outputs"][0]["data"]  # report 000's history plots are drawn from the record
+    again = pages.finish(json.loads(json.dumps(nb)), registry.get("fixed-04"), record)
+    assert again == nb  # refreshing a finished page changes nothing
+
+
+def test_a_finished_experiment_page_says_how_it_ended():
+    nb, _ = _finished("cause-fixed-none-s0", status="stopped", epochs_completed=2,
+                      history=dict(iteration_loss=[9.0, 9.5], epoch_loss=[9.0, 9.5], test_sequence_accuracy=[0.1, 0.2],
+                                   test_last_bit_accuracy=[0.5, 0.5]), test=dict(sequence_accuracy=0.2))
+    assert nb["cells"][0]["source"].startswith("# fixed lr 0.0008, none, seed 0 · loss rising, stopped after 2 "
+                                               "epochs, 20.0%\n")
+    assert pages.COMPARISON not in nb["cells"][1]["metadata"].get("tags", [])
 
 
 # -- the plan -------------------------------------------------------------------------------------

@@ -53,13 +53,24 @@ def no_figures(run):
     return []
 
 
+def no_comparison(run, record):
+    """A part that puts no comparison at the top of its run pages."""
+    return []
+
+
+def plain_headline(run, record):
+    """A run page's headline (and sidebar title): its id and title."""
+    return f"{run.id}: {run.title}"
+
+
 @dataclass(frozen=True)
 class Part:
     """One part of the book: a report's pages, then its run groups (the driver writes the toc from these).
 
     pages and summaries are paths under book/; summaries are the notebooks the driver
     re-executes against the run records. describe and figures fill in the report-specific
-    lines of a run page's first cell (lstm_xor.runs.intro_cell).
+    lines of a run page's first cell, headline and compare what the page shows once the
+    run's record exists (lstm_xor.pages).
     """
     report: str  # the source report's number, e.g. "000"
     caption: str  # the toc caption over the part's pages
@@ -68,6 +79,9 @@ class Part:
     groups: tuple[Group, ...]  # in toc order, each under its own caption
     describe: Callable[[dict], str]  # a run configuration's data and batches in words ("fixed length 50, ...")
     figures: Callable[[Run], list[str]] = no_figures  # Markdown lines: the report's figures for one run
+    compare: Callable[[Run, dict], list[str]] = no_comparison  # Markdown lines: the report beside a run's record
+    headline: Callable[[Run, dict], str] = plain_headline  # the page's title once the record exists
+    replot: bool = False  # redraw each run page's history plot from its record when the page is refreshed
 
     @property
     def runs(self):

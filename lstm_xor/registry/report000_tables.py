@@ -1,16 +1,20 @@
 """Report 000's summary pages: its figures beside ours, and our own parity runs (book/summary/).
 
-Tables (Markdown) and plots over the run records of report 000's part
-(lstm_xor.registry.report000 and the parity runs of lstm_xor.registry.ours); the
-generic pieces (records, links, number formatting) are lstm_xor.report's.
-Matplotlib is imported lazily.
+Markdown tables over the run records of report 000's part (lstm_xor.registry.report000
+and the parity runs of lstm_xor.registry.ours); the plots are report000_plots', the
+generic pieces (records, links, number formatting) lstm_xor.report's.
+
+Epochs are counted from 1 ("epoch 1" is the first pass over the data); the report's
+logs count from 0, so its "epoch e" is our epoch e + 1. The report's figures are shown
+as it printed them (report000._fig's ``printed``); a table has at most six columns, so
+that it fits a laptop's page.
 """
 
 import numpy as np
 
 from lstm_xor import registry
 from lstm_xor.registry import report000
-from lstm_xor.report import link, moving_mean, number_text, seconds_text, status_text, thin
+from lstm_xor.report import link, moving_mean, number_text, seconds_text, status_text
 
 THRESHOLDS = (("last bit >= 99%", "last_bit", 0.99), ("whole string >= 90%", "sequence", 0.90),
               ("whole string >= 99%", "sequence", 0.99), ("whole string 100%", "sequence", 1.0))
@@ -60,18 +64,56 @@ def _count(correct, fraction, n=None):
         f"{correct}/{n} ({100 * fraction:.2f}%)"
 
 
+def _report_count(r, key):
+    """The report's count of right test strings with its percentage as printed ('19616 (98.080000%)'), or –."""
+    count = r["correct_last_bit" if key == "last_bit" else "correct_sequences"]
+    return "–" if count is None else f"{count} ({r['printed'][f'{key}_pct']}%)"
+
+
+def _first_solved(record):
+    """The first epoch (1-based) after which every test string was right (whole string), as text; – if none."""
+    hit = _reach(record, "sequence", 1.0)
+    return str(hit[0]) if hit else "–"
+
+
+def _schedule_text(run):
+    """The run's learning rate(s) as the registry gives them, with the epoch (1-based) each starts from."""
+    if "lr_schedule" not in run.params:
+        return run.schedule_text
+    pieces = [piece.split(":") for piece in run.params["lr_schedule"].split(",")]
+    return ", ".join(lr if epoch == "0" else f"{lr} from epoch {int(epoch) + 1}" for epoch, lr in pieces)
+
+
 def report_runs(group):
     """The report's runs of one group (report-fixed, report-variable), in registry order."""
     return [r for r in report000.REPORT_RUNS if r.group == group]
 
 
-def loss_table(records, group, runs_dir):
-    """The report's loss figures beside ours (ours divided by 5: per batch of 32 strings)."""
-    head = ("| run | lr | epochs | last epoch loss: report | ours, last batch ÷5 | ours, mean of last 50 ÷5 "
-            "| min batch loss: report | ours ÷5 |\n|---|---|---|---|---|---|---|---|")
+def _table(head, rows):
+    return f"| {' | '.join(head)} |\n|" + "---|" * len(head) + "\n" + "\n".join(rows)
+
+
+def status_table(records, group, runs_dir):
+    """The report's runs: learning rate, epochs, how the report's run ended and ours, our first epoch at 100%."""
+    head = ("run", "lr (from epoch, 1-based)", "epochs", "status: report", "ours", "first epoch at 100% (ours)")
     rows = []
     for run in report_runs(group):
         r, rec = run.report, records.get(run.id)
+        epochs = f"{run.epochs}" + (f" (planned {r['planned_epochs']})" if r["planned_epochs"] else "")
+        rep_status = r["status"] + (f" ({r['stopped']})" if r["stopped"] else "")
+        ours = (status_text(rec), _first_solved(rec)) if rec else ("not run yet", "–")
+        rows.append(f"| {link(run.id, records, runs_dir)} | {_schedule_text(run)} | {epochs} | {rep_status} "
+                    f"| {ours[0]} | {ours[1]} |")
+    return _table(head, rows)
+
+
+def loss_table(records, group, runs_dir):
+    """The report's loss figures as printed beside ours (ours divided by 5: per batch of 32 strings)."""
+    head = ("run", "last epoch loss: report", "ours: last batch ÷5", "ours: mean of last 50 ÷5",
+            "min batch loss: report", "ours ÷5")
+    rows = []
+    for run in report_runs(group):
+        printed, rec = run.report["printed"], records.get(run.id)
         last = mean = ours_min = "not run yet"
         if rec:
             losses = epoch_losses(rec)
@@ -80,42 +122,34 @@ def loss_table(records, group, runs_dir):
                 last = mean = status_text(rec)
             m = rec.get("min_iteration_loss")
             ours_min = number_text(None if m is None else m / report_scale(rec))
-        rows.append(f"| {link(run.id, records, runs_dir)} | {run.schedule_text} | {run.epochs} "
-                    f"| {number_text(r['last_epoch_loss'])} | {last} | {mean} | {number_text(r['min_batch_loss'])} "
-                    f"| {ours_min} |")
-    return head + "\n" + "\n".join(rows)
+        rows.append(f"| {link(run.id, records, runs_dir)} | {printed.get('last_epoch_loss', '–')} | {last} | {mean} "
+                    f"| {printed.get('min_batch_loss', '–')} | {ours_min} |")
+    return _table(head, rows)
 
 
 def accuracy_table(records, group, runs_dir):
-    """The report's test counts beside ours (20,000 test strings each)."""
-    head = ("| run | last bit: report | ours | whole string: report | ours | difference (points) "
-            "| status: report | ours |\n|---|---|---|---|---|---|---|---|")
+    """The report's test counts (percentages as printed) beside ours, of 20,000 test strings; our first epoch at 100%."""
+    head = ("run", "last bit right: report", "ours", "whole string right: report", "ours",
+            "first epoch at 100% (ours)")
     rows = []
     for run in report_runs(group):
         r, rec = run.report, records.get(run.id)
-        rep_status = r["status"] + (f" ({r['stopped']})" if r["stopped"] else "")
-        ours_bit = ours_seq = diff = "–"
-        ours_status = "not run yet"
+        ours_bit = ours_seq = first = "–" if rec else "not run yet"
+        t = rec.get("test") if rec else None
+        if t:
+            ours_bit = _count(t["correct_last_bit"], t["last_bit_accuracy"], t["n"])
+            ours_seq = _count(t["correct_sequences"], t["sequence_accuracy"], t["n"])
         if rec:
-            ours_status = status_text(rec)
-            t = rec.get("test")
-            if t:
-                ours_bit = _count(t["correct_last_bit"], t["last_bit_accuracy"], t["n"])
-                ours_seq = _count(t["correct_sequences"], t["sequence_accuracy"], t["n"])
-                if r["correct_last_bit"] is not None:
-                    diff = (f"{100 * (t['last_bit_accuracy'] - r['last_bit_accuracy']):+.2f} / "
-                            f"{100 * (t['sequence_accuracy'] - r['sequence_accuracy']):+.2f}")
-        rep_bit = _count(r["correct_last_bit"], r["last_bit_accuracy"] or 0)
-        rep_seq = _count(r["correct_sequences"], r["sequence_accuracy"] or 0)
-        rows.append(f"| {link(run.id, records, runs_dir)} | {rep_bit} | {ours_bit} | {rep_seq} | {ours_seq} "
-                    f"| {diff} | {rep_status} | {ours_status} |")
-    return head + "\n" + "\n".join(rows)
+            first = _first_solved(rec)
+        rows.append(f"| {link(run.id, records, runs_dir)} | {_report_count(r, 'last_bit')} | {ours_bit} "
+                    f"| {_report_count(r, 'sequence')} | {ours_seq} | {first} |")
+    return _table(head, rows)
 
 
 def quoted_epochs_table(records, runs_dir):
-    """Every epoch loss the report quotes, beside ours for the same (0-based) epoch."""
-    head = ("| run | epoch (0-based) | report | ours, last batch ÷5 | ours, mean of last 50 ÷5 |"
-            "\n|---|---|---|---|---|")
+    """Every epoch loss the report quotes, beside ours for the same epoch (1-based: the report's log says e − 1)."""
+    head = ("run", "epoch (1-based; the report's log says e − 1)", "report", "ours: last batch ÷5",
+            "ours: mean of last 50 ÷5")
     rows = []
     for run in report000.REPORT_RUNS:
         rec = records.get(run.id)
@@ -123,63 +157,8 @@ def quoted_epochs_table(records, runs_dir):
         for e, v in sorted(run.report["epoch_losses"].items()):
             last, mean = (number_text(losses[e][0]), number_text(losses[e][1])) if e < len(losses) else \
                 (("not run yet",) * 2 if not rec else ("–", "–"))
-            rows.append(f"| {link(run.id, records, runs_dir)} | {e} | {number_text(v)} | {last} | {mean} |")
-    return head + "\n" + "\n".join(rows)
-
-
-def plot_overlay(records, panels, per="iteration", scale=True, smooth=None, title=""):
-    """Overlaid curves of several runs: panels = [(panel title, [run ids])].
-
-    per='iteration': training loss per iteration (moving mean over ``smooth``
-    iterations, default a tenth of an epoch); per='epoch': mean iteration loss per
-    epoch, with the test accuracies beside it. ``scale`` divides by report_scale.
-    """
-    import matplotlib.pyplot as plt
-    if not any(records.get(run_id) for _, ids in panels for run_id in ids):
-        print("No run record here yet: the plot comes with the runs.")
-        return None
-    ncols = len(panels) if per == "iteration" else 3
-    nrows = 1 if per == "iteration" else len(panels)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 3.6 * nrows), squeeze=False)
-    for p, (name, ids) in enumerate(panels):
-        colors = plt.cm.viridis(np.linspace(0, 0.92, max(len(ids), 1)))
-        for color, run_id in zip(colors, ids, strict=False):
-            rec = records.get(run_id)
-            if not rec or not rec["history"]["iteration_loss"]:
-                continue
-            div = report_scale(rec) if scale else 1.0
-            n = iterations_per_epoch(rec["config"])
-            h = rec["history"]
-            if per == "iteration":
-                x, y = moving_mean(np.asarray(h["iteration_loss"], dtype=float) / div, smooth or max(1, n // 10))
-                x, y = thin(x, y)
-                axes[0, p].plot(x / n, y, lw=0.9, color=color, label=run_id)
-                continue
-            epochs = np.arange(1, len(h["epoch_loss"]) + 1)
-            axes[p, 0].plot(epochs, np.asarray(h["epoch_loss"]) / n / div, ".-", color=color, lw=0.9, ms=3,
-                            label=run_id)
-            axes[p, 1].plot(epochs, h["test_last_bit_accuracy"], ".-", color=color, lw=0.9, ms=3)
-            axes[p, 2].plot(epochs, h["test_sequence_accuracy"], ".-", color=color, lw=0.9, ms=3)
-        unit = "÷5, per 32 strings" if scale else "run's own reduction"
-        if per == "iteration":
-            ax = axes[0, p]
-            ax.set(xlabel="epochs (iterations / iterations per epoch)", ylabel=f"training loss ({unit})",
-                   yscale="log", title=name)
-            if ax.lines:
-                ax.legend(fontsize=6, ncol=2)
-        else:
-            axes[p, 0].set(xlabel="epochs completed", ylabel=f"mean iteration loss ({unit})", yscale="log",
-                           title=f"{name}: training loss per epoch")
-            axes[p, 1].set(xlabel="epochs completed", ylabel="test accuracy", ylim=(-0.02, 1.02),
-                           title=f"{name}: last bit right")
-            axes[p, 2].set(xlabel="epochs completed", ylabel="test accuracy", ylim=(-0.02, 1.02),
-                           title=f"{name}: whole string right")
-            if axes[p, 0].lines:
-                axes[p, 0].legend(fontsize=6, ncol=2)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+            rows.append(f"| {link(run.id, records, runs_dir)} | {e + 1} | {v} | {last} | {mean} |")
+    return _table(head, rows)
 
 
 def _reach(record, key, threshold):
@@ -217,8 +196,7 @@ def reach_table(records, pairs, runs_dir):
 
     pairs: [(report run id, [our run ids])].
     """
-    head = ("| run | " + " | ".join(name for name, _, _ in THRESHOLDS)
-            + " | training loss < 0.01 per label |\n|---|" + "---|" * (len(THRESHOLDS) + 1))
+    head = ("run", *(name for name, _, _ in THRESHOLDS), "training loss < 0.01 per label")
     rows = []
     for report_id, ours in pairs:
         rep, epochs = registry.get(report_id).report, registry.get(report_id).epochs
@@ -227,7 +205,7 @@ def reach_table(records, pairs, runs_dir):
         for _, key, level in THRESHOLDS:
             final = rep[f"{key}_accuracy"]
             cells.append(f"by epoch {epochs} (~{epochs * minutes / 60:.1f} h)" if final
-                         and final >= level - 1e-12 else f"not reached ({100 * final:.2f}% at the end)")
+                         and final >= level - 1e-12 else f"not reached ({rep['printed'][f'{key}_pct']}% at the end)")
         rows.append(f"| report's {report_id} (as published; {minutes} min per epoch) | " + " | ".join(cells)
                     + " | – |")
         for run_id in [report_id] + list(ours):
@@ -246,31 +224,37 @@ def reach_table(records, pairs, runs_dir):
             cells.append(f"iteration {it} ({it / n:.2f} epoch)" if it else
                          ("–" if _labels_per_iteration(rec["config"]) is None else "not reached"))
             rows.append(f"| {label} | " + " | ".join(cells) + " |")
-    return head + "\n" + "\n".join(rows)
+    return _table(head, rows)
 
 
 def runs_table(records, ids, runs_dir):
-    """Our runs: data, labels, result, time, and what we expected."""
-    head = ("| run | data | labels | epochs | last bit right | whole string right | wall time | status | expected |"
-            "\n|---|---|---|---|---|---|---|---|---|")
+    """Our runs: data, labels, epochs and what we expected (their results: outcome_table)."""
     rows = []
     for run_id in ids:
-        run, rec = registry.get(run_id), records.get(run_id)
-        c = run.config()
+        run, c = registry.get(run_id), registry.get(run_id).config()
         data = f"length {c['max_length']}" if c["min_length"] == c["max_length"] else \
             f"lengths {c['min_length']}-{c['max_length']}"
         if c["curriculum_epochs"]:
             data += f", curriculum over {c['curriculum_epochs']:g} epoch"
+        rows.append(f"| {link(run_id, records, runs_dir)} | {data} | {c['labels']} | {c['epochs']} | {run.expect} |")
+    return _table(("run", "data", "labels", "epochs (planned)", "expected"), rows)
+
+
+def outcome_table(records, ids, runs_dir):
+    """Our runs' results: test strings right, the first epoch (1-based) at 100%, wall time, status."""
+    head = ("run", "last bit right", "whole string right", "first epoch at 100%", "wall time", "status")
+    rows = []
+    for run_id in ids:
+        rec = records.get(run_id)
         if rec and rec.get("test"):
             t = rec["test"]
-            cells = [str(rec["epochs_completed"]), _count(t["correct_last_bit"], t["last_bit_accuracy"], t["n"]),
-                     _count(t["correct_sequences"], t["sequence_accuracy"], t["n"]),
-                     seconds_text(rec["wall_seconds"]), status_text(rec)]
+            cells = [_count(t["correct_last_bit"], t["last_bit_accuracy"], t["n"]),
+                     _count(t["correct_sequences"], t["sequence_accuracy"], t["n"]), _first_solved(rec),
+                     seconds_text(rec["wall_seconds"]), f"{status_text(rec)}, {rec['epochs_completed']} epochs"]
         else:
-            cells = [str(c["epochs"]), "–", "–", "–", status_text(rec) if rec else "not run yet"]
-        rows.append(f"| {link(run_id, records, runs_dir)} | {data} | {c['labels']} | " + " | ".join(cells)
-                    + f" | {run.expect} |")
-    return head + "\n" + "\n".join(rows)
+            cells = ["–"] * 4 + [status_text(rec) if rec else "not run yet"]
+        rows.append(f"| {link(run_id, records, runs_dir)} | " + " | ".join(cells) + " |")
+    return _table(head, rows)
 
 
 def long_strings_table(records, ids, runs_dir):
@@ -278,8 +262,7 @@ def long_strings_table(records, ids, runs_dir):
     lengths = sorted({int(k) for i in ids if i in records for k in (records[i].get("extra_tests") or {})})
     if not lengths:
         return "No record with a longer-strings evaluation yet."
-    head = ("| run | " + " | ".join(f"length {n}: last bit / whole string" for n in lengths) + " |\n|---|"
-            + "---|" * len(lengths))
+    head = ("run", *(f"length {n}: last bit / whole string" for n in lengths))
     rows = []
     for run_id in ids:
         rec = records.get(run_id)
@@ -290,4 +273,4 @@ def long_strings_table(records, ids, runs_dir):
             r = rec["extra_tests"].get(str(n))
             cells.append(f"{100 * r['last_bit_accuracy']:.2f}% / {100 * r['sequence_accuracy']:.2f}%" if r else "–")
         rows.append(f"| {link(run_id, records, runs_dir)} | " + " | ".join(cells) + " |")
-    return head + "\n" + "\n".join(rows)
+    return _table(head, rows)

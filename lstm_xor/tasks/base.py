@@ -124,6 +124,7 @@ class Task:
     about = ""  # Markdown: what the task is, for the notebook's first pages
     history_metrics = ()  # scalar metrics kept per epoch in the record's history
     primary = ""  # the metric progress messages show
+    counted = ()  # history metrics that are fractions of the test set's n: plots show them as errors out of n
     extra_name = "extra test"  # what an extra test's label names, for tables ("length" for parity's '100')
 
     def validate(self, config):

@@ -91,6 +91,7 @@ class Parity(Task):
              "every position right.")
     history_metrics = ("last_bit_accuracy", "sequence_accuracy")
     primary = "sequence_accuracy"
+    counted = history_metrics
     extra_name = "length"
 
     def validate(self, config):

@@ -1,0 +1,214 @@
+"""Tables and plots of the experiments on report 000's failures (lstm_xor.registry.report000_causes).
+
+Epochs count from 1. A run is *solved* in the first epoch after which every test string
+is right (whole string, every position); it stops there (``stop_when``).
+"""
+
+import numpy as np
+
+from lstm_xor import report
+from lstm_xor.registry import report000, report000_causes
+from lstm_xor.registry.report000_causes import CAUSES, FINAL_LENGTHS, MAP_SETTINGS, MECHANICS, SEEDS, lr_tag
+
+COLOURS = {"report": "tab:red", "ours": "tab:blue"}
+
+
+def _runs(group):
+    return [run for part_group in report000.PART.groups if part_group.name == group for run in part_group.runs]
+
+
+def _legend(ax, **kw):
+    """A legend when something is labelled (a page may show a study before its runs exist)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**kw)
+
+
+def solved_epoch(record):
+    """The epoch in which the run first had every test string right, or None."""
+    return report.first_epoch_at(record, "test_sequence_accuracy")
+
+
+def _ending(record):
+    """How an unsolved run ended, in a word."""
+    if record["status"] == "diverged":
+        return "diverged"
+    return "loss rising" if record["status"] == "stopped" else "not solved"
+
+
+def _solved_cell(recs, total):
+    epochs = [solved_epoch(r) for r in recs]
+    solved = [e for e in epochs if e]
+    median = f"{np.median(solved):g}" if solved else "–"
+    others = {}
+    for r, e in zip(recs, epochs, strict=True):
+        if not e:
+            others[_ending(r)] = others.get(_ending(r), 0) + 1
+    rest = ", ".join(f"{n} {why}" for why, n in sorted(others.items()))
+    done = f"{len(solved)} / {len(recs)}" + ("" if len(recs) == total else f" (of {total} planned)")
+    return done, median, rest or "–"
+
+
+def mechanics_list():
+    """The mechanics in words, as a Markdown list (the tables name them only)."""
+    return "\n".join(f"* **{name}**: {text}" + (params and f" (`{_params_text(params)}`)") for name, (params, text)
+                     in MECHANICS.items())
+
+
+def _params_text(params):
+    return ", ".join(f"{k}={v!r}" for k, v in params.items())
+
+
+def mechanics_table(records, data, runs_dir):
+    """Per mechanic (and all together): runs solved out of 5 within the report's epochs, median epochs to 100%."""
+    report_run, lr, epochs = CAUSES[data]
+    lines = [f"| mechanic(s) on | solved within {epochs} epochs | median epoch solved | the others | runs |",
+             "|---|---|---|---|---|"]
+    planned = {run.id for run in _runs(f"causes-{data}")}
+    for name in MECHANICS:
+        ids = [f"cause-{data}-{name}-s{s}" for s in SEEDS]
+        if ids[0] not in planned:
+            continue
+        recs = [records[i] for i in ids if i in records]
+        if not recs:
+            lines.append(f"| {name} | not run yet | | | |")
+            continue
+        done, median, rest = _solved_cell(recs, len(ids))
+        links = " ".join(f"[{i[-2:]}]({runs_dir}/{i}.ipynb)" for i in ids if i in records)
+        lines.append(f"| {name} | {done} | {median} | {rest} | {links} |")
+    return "\n".join(lines)
+
+
+def mechanics_summary(records):
+    """Rows (data, mechanic, lr, solved, runs, median epoch) over both configurations: the closing note's table."""
+    rows = []
+    for data, (_, lr, _) in CAUSES.items():
+        for name in MECHANICS:
+            recs = [records[f"cause-{data}-{name}-s{s}"] for s in SEEDS if f"cause-{data}-{name}-s{s}" in records]
+            if recs:
+                solved = [solved_epoch(r) for r in recs if solved_epoch(r)]
+                rows.append((data, name, lr, len(solved), len(recs), float(np.median(solved)) if solved else None))
+    return rows
+
+
+def plot_mechanics(records):
+    """Whole strings wrong (of 20,000) after each epoch, every seed, one panel per mechanic; a row per data."""
+    import matplotlib.pyplot as plt
+    names = list(MECHANICS)
+    fig, axes = plt.subplots(len(CAUSES), len(names), figsize=(2.1 * len(names), 2.6 * len(CAUSES)),
+                             sharex=True, sharey=True, squeeze=False)
+    for row, (data, (report_run, lr, epochs)) in enumerate(CAUSES.items()):
+        for col, name in enumerate(names):
+            ax = axes[row, col]
+            for seed in SEEDS:
+                rec = records.get(f"cause-{data}-{name}-s{seed}")
+                if rec:
+                    errors = [max(rec["test"]["n"] * (1 - a), 0.5) for a in rec["history"]["test_sequence_accuracy"]]
+                    ax.plot(range(1, len(errors) + 1), errors, "o-", ms=3, lw=1, color=f"C{seed}",
+                            label=f"seed {seed}")
+            ax.set(yscale="log", ylim=(0.3, 4e4), xlim=(0.5, epochs + 0.5), yticks=[0.5, 10, 1e3, 2e4],
+                   yticklabels=["0", "10", "1000", "20000"])
+            if row == 0:
+                ax.set_title(name, fontsize=9)
+            if col == 0:
+                ax.set_ylabel(f"{data}, lr {lr:g}\nwhole strings wrong", fontsize=9)
+            if row == len(CAUSES) - 1:
+                ax.set_xlabel("epoch", fontsize=9)
+    _legend(axes[0, 0], fontsize=8, loc="lower left")
+    fig.suptitle("Test strings not right in every position, of 20,000, after each epoch (a run stops once solved)",
+                 fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _map_records(records, settings, data):
+    lrs, epochs, _ = MAP_SETTINGS[settings]
+    return {lr: [records[i] for i in (f"map-{settings}-{data}-{lr_tag(lr)}-s{s}" for s in SEEDS) if i in records]
+            for lr in lrs}, epochs
+
+
+def map_table(records, runs_dir):
+    """Runs solved within N epochs out of those run, per learning rate, for both settings and both data."""
+    lines = ["| settings | data | lr | solved by epoch 1 | by 2 | by 3 |", "|---|---|---|---|---|---|"]
+    for settings in MAP_SETTINGS:
+        for data in CAUSES:
+            by_lr, epochs = _map_records(records, settings, data)
+            for lr, recs in by_lr.items():
+                cells = []
+                for n in range(1, 4):
+                    k = sum(1 for r in recs if (solved_epoch(r) or 99) <= n)
+                    cells.append(f"{k} / {len(recs)}" if n <= epochs and recs else "–")
+                lines.append(f"| {settings} | {data} | {lr:g} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def plot_map(records):
+    """P(solved within N epochs) against the learning rate: one panel per data; the report's runs marked."""
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, len(CAUSES), figsize=(12, 4.2), sharey=True)
+    for ax, data in zip(axes, CAUSES, strict=True):
+        for settings in MAP_SETTINGS:
+            by_lr, epochs = _map_records(records, settings, data)
+            lrs = [lr for lr, recs in by_lr.items() if recs]
+            for n, style in zip(range(1, epochs + 1), ("o:", "s--", "^-"), strict=False):
+                p = [np.mean([(solved_epoch(r) or 99) <= n for r in by_lr[lr]]) for lr in lrs]
+                ax.plot(lrs, p, style, color=COLOURS[settings], alpha=0.45 + 0.55 * n / 3, ms=6,
+                        label=f"{settings} settings, within {n} epoch{'s' if n > 1 else ''}")
+        report_runs = [r for r in report000.REPORT_RUNS if r.group == f"report-{data}" and not
+                       r.params.get("lr_schedule") and r.params.get("init", "orthogonal") == "orthogonal"]
+        ax.scatter([r.params["lr"] for r in report_runs], [-0.06] * len(report_runs), marker="x", color="black",
+                   s=50, label="the report's runs (none had every\ntest string right; epochs: labels)", zorder=3)
+        for k, r in enumerate(sorted(report_runs, key=lambda r: r.params["lr"])):
+            ax.annotate(str(r.epochs), (r.params["lr"], -0.06), textcoords="offset points",
+                        xytext=(0, -12 - 9 * (k % 2)), ha="center", fontsize=8)
+        ax.set(xscale="log", xlabel="learning rate", ylim=(-0.2, 1.08),
+               title=f"{data} length" + (" 50" if data == "fixed" else " 1-50"))
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("share of 5 seeds solved")
+    axes[-1].legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    fig.tight_layout()
+    return fig
+
+
+def final_table(records, runs_dir):
+    """The final-label runs: per length (and lengths 1-50, and the curriculum), each seed's outcome."""
+    rows = [(f"fixed {n}", [f"final-len{n}-s{s}" for s in report000_causes.FINAL_SEEDS]) for n in FINAL_LENGTHS]
+    rows += [("lengths 1-50", [f"final-var-s{s}" for s in report000_causes.FINAL_SEEDS]),
+             ("fixed 50, curriculum", [f"final-cur-s{s}" for s in report000_causes.FINAL_SEEDS])]
+    lines = ["| strings | solved | each seed: accuracy after its last epoch (epoch) |", "|---|---|---|"]
+    for label, ids in rows:
+        recs = [(i, records[i]) for i in ids if i in records]
+        if not recs:
+            lines.append(f"| {label} | not run yet | |")
+            continue
+        done, _, _ = _solved_cell([r for _, r in recs], len(ids))
+        each = ", ".join(f"[{100 * r['test']['sequence_accuracy']:.1f}% ({r['epochs_completed']})]"
+                         f"({runs_dir}/{i}.ipynb)" for i, r in recs)
+        lines.append(f"| {label} | {done} | {each} |")
+    return "\n".join(lines)
+
+
+def plot_final(records):
+    """Test accuracy (the string's parity) after each epoch against the fixed length, every seed."""
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
+    for seed in report000_causes.FINAL_SEEDS:
+        acc = [records[f"final-len{n}-s{seed}"]["test"]["sequence_accuracy"] if f"final-len{n}-s{seed}" in records
+               else np.nan for n in FINAL_LENGTHS]
+        axes[0].plot(FINAL_LENGTHS, acc, "o-", color=f"C{seed}", label=f"seed {seed}")
+    axes[0].axhline(0.5, color="grey", ls=":", label="chance")
+    axes[0].set(xlabel="fixed string length", ylabel="test accuracy at the end", ylim=(0.4, 1.02),
+                xticks=FINAL_LENGTHS, title="a label only at the end, fixed length")
+    _legend(axes[0], fontsize=9)
+    for kind, colour in (("len50", "tab:red"), ("cur", "tab:green"), ("var", "tab:blue")):
+        for seed in report000_causes.FINAL_SEEDS:
+            rec = records.get(f"final-{kind}-s{seed}")
+            if rec:
+                acc = rec["history"]["test_sequence_accuracy"]
+                axes[1].plot(range(1, len(acc) + 1), acc, "o-", color=colour, alpha=0.8,
+                             label={"len50": "fixed 50", "cur": "fixed 50, curriculum in epoch 1",
+                                    "var": "lengths 1-50"}[kind] if seed == 0 else None)
+    axes[1].axhline(0.5, color="grey", ls=":")
+    axes[1].set(xlabel="epoch", ylabel="test accuracy", ylim=(0.4, 1.02), title="after each epoch (3 seeds each)")
+    _legend(axes[1], fontsize=9)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,64 @@
+"""The experiments on report 000's failures: their registry entries and the tables and plots that read them."""
+
+import matplotlib
+import pytest
+
+from lstm_xor import registry
+from lstm_xor.registry import report000_causes as causes
+from lstm_xor.registry import report000_causes_tables as tables
+
+matplotlib.use("Agg")
+
+
+def test_each_mechanic_is_its_own_run_on_the_reports_settings_and_all_together_is_their_union():
+    fixed = {run.id: run.config() for run in registry.RUNS if run.group == "causes-fixed"}
+    variable = {run.id: run.config() for run in registry.RUNS if run.group == "causes-variable"}
+    assert len(variable) == len(causes.MECHANICS) * 5 and len(fixed) == (len(causes.MECHANICS) - 1) * 5
+    none = variable["cause-variable-none-s0"]
+    assert (none["batch_size"], none["batching"], none["loss_reduction"], none["clip_norm"], none["lr"],
+            none["epochs"]) == (160, "grouped", "sum", 0.0, 0.0004, 13)
+    for name, (params, _) in causes.MECHANICS.items():
+        differs = {k for k, v in variable[f"cause-variable-{name}-s0"].items() if none[k] != v}
+        assert differs == set(params), name  # one mechanic on, nothing else changed
+    union = {k: v for name, (params, _) in causes.MECHANICS.items() if name not in ("all", "step")
+             for k, v in params.items() if k != "adam_variant"}
+    everything = variable["cause-variable-all-s0"]
+    assert all(everything[k] == v for k, v in union.items())
+    assert set(everything["adam_variant"].split("+")) == {"no_bias_correction", "eps_inside_sqrt", "epoch_reset"}
+    assert {c["stop_when"] for c in fixed.values()} == {"sequence_accuracy:1"}
+
+
+def _record(accuracies, status="solved", n=20000):
+    return {"status": status, "epochs_completed": len(accuracies), "test": {"sequence_accuracy": accuracies[-1], "n": n},
+            "history": {"test_sequence_accuracy": accuracies}, "config": {}}
+
+
+def test_the_mechanics_table_counts_solved_runs_and_the_median_epoch():
+    records = {"cause-fixed-nobias-s0": _record([0.1, 1.0]), "cause-fixed-nobias-s1": _record([0.1, 0.5, 1.0]),
+               "cause-fixed-nobias-s2": _record([0.0, 0.0, 0.0], status="stopped"),
+               "cause-fixed-nobias-s3": _record([0.2, 0.9, 0.9, 1.0]),
+               "cause-fixed-nobias-s4": _record([0.0] * 12, status="completed")}
+    table = tables.mechanics_table(records, "fixed", "../runs")
+    assert "| nobias | 3 / 5 | 3 | 1 loss rising, 1 not solved |" in table
+    assert "| none | not run yet |" in table and "| step |" not in table  # no step row at fixed length
+    rows = tables.mechanics_summary(records)
+    assert rows == [("fixed", "nobias", 0.0008, 3, 5, 3.0)]
+
+
+def test_the_map_counts_solved_within_each_epoch_and_the_plots_draw():
+    records = {f"map-report-fixed-1e-3-s{s}": _record([0.5, 1.0] if s < 2 else [0.2, 0.3, 0.4], "completed")
+               for s in causes.SEEDS}
+    records["map-ours-fixed-1e-2-s0"] = _record([1.0])
+    table = tables.map_table(records, "../runs")
+    assert "| report | fixed | 0.001 | 0 / 5 | 2 / 5 | 2 / 5 |" in table
+    assert "| ours | fixed | 0.01 | 1 / 1 | – | – |" in table
+    records["final-len10-s0"] = _record([0.7, 1.0])
+    assert "| fixed 10 | 1 / 1 (of 3 planned) | [100.0% (2)](../runs/final-len10-s0.ipynb) |" in \
+        tables.final_table(records, "../runs")
+    for plot in (tables.plot_map, tables.plot_final, tables.plot_mechanics):
+        plot(records)
+
+
+@pytest.mark.parametrize("lr, tag", [(0.0001, "1e-4"), (0.0003, "3e-4"), (0.01, "1e-2")])
+def test_run_ids_name_the_rate_with_letters_digits_and_dashes(lr, tag):
+    assert causes.lr_tag(lr) == tag
