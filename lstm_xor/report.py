@@ -43,6 +43,7 @@ def plot_history(record, smooth=50):
     the test set's n on a log axis, 0 errors on the floor: accuracy flat at 1.0 says less.
     """
     import matplotlib.pyplot as plt
+
     from lstm_xor.tasks import get_task
     h = record["history"]
     counted = get_task(record["config"]["task"]).counted

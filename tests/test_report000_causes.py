@@ -29,8 +29,8 @@ def test_each_mechanic_is_its_own_run_on_the_reports_settings_and_all_together_i
 
 
 def _record(accuracies, status="solved", n=20000):
-    return {"status": status, "epochs_completed": len(accuracies), "test": {"sequence_accuracy": accuracies[-1], "n": n},
-            "history": {"test_sequence_accuracy": accuracies}, "config": {}}
+    return {"status": status, "epochs_completed": len(accuracies), "config": {},
+            "test": {"sequence_accuracy": accuracies[-1], "n": n}, "history": {"test_sequence_accuracy": accuracies}}
 
 
 def test_the_mechanics_table_counts_solved_runs_and_the_median_epoch():

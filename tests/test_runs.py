@@ -158,7 +158,7 @@ def test_a_finished_experiment_page_says_how_it_ended():
     nb, _ = _finished("cause-fixed-none-s0", status="stopped", epochs_completed=2,
                       history=dict(iteration_loss=[9.0, 9.5], epoch_loss=[9.0, 9.5], test_sequence_accuracy=[0.1, 0.2],
                                    test_last_bit_accuracy=[0.5, 0.5]), test=dict(sequence_accuracy=0.2))
-    assert nb["cells"][0]["source"].startswith("# fixed lr 0.0008, none, seed 0 · loss rising, stopped after 2 "
+    assert nb["cells"][0]["source"].startswith("# fixed, none, seed 0 · lr 0.0008 · loss rising, stopped after 2 "
                                                "epochs, 20.0%\n")
     assert pages.COMPARISON not in nb["cells"][1]["metadata"].get("tags", [])
 
@@ -177,7 +177,8 @@ def _trie_nodes(steps):
 
 
 def test_plan_shares_every_prefix_once():
-    steps = runs.plan(report000.PART.runs, profile="full")
+    replays = [run for run in report000.PART.runs if run.group in ("report-fixed", "report-variable", "ours")]
+    steps = runs.plan(replays, profile="full")
     by_id = {s.id: s for s in steps}
     order = [s.id for s in steps]
     sources = {s.id: s.source for s in steps if s.source}
@@ -193,7 +194,7 @@ def test_plan_shares_every_prefix_once():
         assert runs.shared_epochs(by_id[source].config, by_id[run_id].config) >= k
     assert by_id["variable-19"].keep == {46, 51}
     alone, shared = runs.plan_totals(steps)
-    assert alone == sum(r.epochs for r in report000.PART.runs) == 1160
+    assert alone == sum(r.epochs for r in replays) == 1160
     assert shared == _trie_nodes(steps) == 489
 
 
@@ -302,7 +303,8 @@ def test_quick_profile_runs_skips_and_is_deterministic(tmp_path):
         assert record["driver"]["fingerprint"] == runs.fingerprint(runs.profile_config(registry.get(run_id), "quick"))
         assert len(record["history"]["epoch_loss"]) == 2 and record["test"]["n"] == 80
         nb = json.loads((book / "runs" / f"{run_id}.ipynb").read_text())
-        assert "".join(nb["cells"][0]["source"]).startswith(f"# {run_id}: ")
+        heading = "".join(nb["cells"][0]["source"]).splitlines()[0]  # the title the sidebar shows
+        assert heading.startswith(f"# {registry.get(run_id).title} · lr ") and " · ours " in heading, heading
         assert nb["metadata"]["papermill"]["exception"] is None
     # fixed-06 is fixed-03 continued: it started from fixed-03's checkpoint (quick: both 2 epochs, so 1 shared).
     f6 = json.loads((book / "runs" / "fixed-06.json").read_text())

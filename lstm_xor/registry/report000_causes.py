@@ -59,7 +59,7 @@ def lr_tag(lr):
 def _cause_runs(report, lengths, data):
     report_run, lr, epochs = CAUSES[data]
     return tuple(
-        Run(f"cause-{data}-{name}-s{seed}", f"causes-{data}", f"{data} lr {lr:g}, {name}, seed {seed}",
+        Run(f"cause-{data}-{name}-s{seed}", f"causes-{data}", f"{data}, {name}, seed {seed}",
             dict(lengths, lr=lr, epochs=epochs, seed=seed, **STOPS, **params), None,
             f"Report run {report_run}'s configuration with {text}; seed {seed}.", base=dict(report))
         for name, (params, text) in MECHANICS.items() if not (data == "fixed" and name == "step")
@@ -79,7 +79,7 @@ def _map_runs(report, lengths, settings, data):
     base = report if settings == "report" else {}
     return tuple(
         Run(f"map-{settings}-{data}-{lr_tag(lr)}-s{seed}", f"map-{settings}-{data}",
-            f"{settings} settings, {data}, lr {lr:g}, seed {seed}",
+            f"{settings} settings, {data}, seed {seed}",
             dict(lengths, lr=lr, epochs=epochs, seed=seed, stop_when=SOLVED), None,
             f"The failure-rate map: {text}, {data} length, lr {lr:g}, seed {seed}; at most {epochs} epochs.",
             base=dict(base))

@@ -96,7 +96,7 @@ def plot_mechanics(records):
     names = list(MECHANICS)
     fig, axes = plt.subplots(len(CAUSES), len(names), figsize=(2.1 * len(names), 2.6 * len(CAUSES)),
                              sharex=True, sharey=True, squeeze=False)
-    for row, (data, (report_run, lr, epochs)) in enumerate(CAUSES.items()):
+    for row, (data, (_, lr, epochs)) in enumerate(CAUSES.items()):
         for col, name in enumerate(names):
             ax = axes[row, col]
             for seed in SEEDS:

@@ -48,7 +48,7 @@ def headline(run, record):
     rate = rate_text(record["config"])
     if run.report:
         return f"{run.title} · lr {rate} · report {_report_outcome(run.report)} · ours {outcome(record)}"
-    return f"{run.title} · {outcome(record)}"
+    return f"{run.title} · lr {rate} · {outcome(record)}"
 
 
 def _epoch_ends(record, scale):
@@ -87,9 +87,9 @@ def compare(run, record):
     rows = [("epochs run", f"{run.epochs}" + (f" (planned {r['planned_epochs']})" if r["planned_epochs"] else ""),
              f"{record['epochs_completed']}"),
             ("outcome", r["status"] + (f": {r['stopped']}" if r["stopped"] else ""), outcome(record)),
-            ("loss, end of the last epoch", _as_printed(r["last_epoch_loss"]),
+            ("loss, end of the last epoch", printed.get("last_epoch_loss", _as_printed(r["last_epoch_loss"])),
              loss(ends[-1] if ends else None)),
-            ("smallest iteration loss", _as_printed(r["min_batch_loss"]), loss(low))]
+            ("smallest iteration loss", printed.get("min_batch_loss", _as_printed(r["min_batch_loss"])), loss(low))]
     for e, v in sorted(r["epoch_losses"].items()):
         if e + 1 != run.epochs:  # the last epoch's is the row above
             rows.append((f"loss, end of epoch {e + 1} (the report's Epoch:{e})", _as_printed(v),

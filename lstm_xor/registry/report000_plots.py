@@ -12,7 +12,8 @@ import numpy as np
 
 from lstm_xor import registry
 from lstm_xor.registry.report000 import REPORT_TEST_N
-from lstm_xor.registry.report000_tables import iterations_per_epoch, report_scale
+from lstm_xor.registry.report000_pages import report_scale
+from lstm_xor.registry.report000_tables import iterations_per_epoch
 from lstm_xor.report import moving_mean, thin
 
 UNDERFLOW = float(np.finfo(np.float32).tiny)  # a loss below this (0 included) is marked "0 (underflow)" on the floor
@@ -54,13 +55,14 @@ def report_figures(run_id):
     return {"loss": {e + 1: v for e, v in r["epoch_losses"].items()}, "errors": errors}
 
 
-def _figure(panels, ncols, title):
+def _figure(panels, ncols, title, per_epoch=True):
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
     fig, axes = plt.subplots(len(panels), ncols, figsize=(WIDTH, ROW_HEIGHT * len(panels)), squeeze=False,
                              layout="constrained")
-    for ax in axes.flat:
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if per_epoch:  # whole epochs on the x axis
+        for ax in axes.flat:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if title:
         fig.suptitle(title)
     return fig, axes
@@ -116,7 +118,7 @@ def plot_overlay(records, panels, per="iteration", scale=True, smooth=None, titl
     """
     if _no_records(records, panels):
         return None
-    fig, axes = _figure(panels, 1, title)
+    fig, axes = _figure(panels, 1, title, per_epoch=per == "epoch")
     unit = "÷5, per 32 strings" if scale else "run's own reduction"
     quoted = False
     for p, (name, ids) in enumerate(panels):
@@ -145,8 +147,12 @@ def plot_overlay(records, panels, per="iteration", scale=True, smooth=None, titl
         ax.set(yscale="log", title=name,
                ylabel=f"training loss ({unit})" if per == "iteration" else f"mean iteration loss ({unit})")
         _legend(ax, extra)
-    x_label = "epochs completed (epoch e ends at e" if per == "iteration" else "epoch e (1-based"
-    axes[-1, 0].set_xlabel(x_label + (f"; {REPORT_EPOCHS})" if quoted else ")"))
+    if per == "iteration":
+        x_label = "epochs completed (iterations / iterations per epoch)" + \
+            ("; a loss the report quotes for its log's epoch e − 1 is at e" if quoted else "")
+    else:
+        x_label = "epoch e (1-based" + (f"; {REPORT_EPOCHS})" if quoted else ")")
+    axes[-1, 0].set_xlabel(x_label)
     return fig
 
 

@@ -14,7 +14,8 @@ import numpy as np
 
 from lstm_xor import registry
 from lstm_xor.registry import report000
-from lstm_xor.report import link, moving_mean, number_text, seconds_text, status_text
+from lstm_xor.registry.report000_pages import report_scale
+from lstm_xor.report import first_epoch_at, link, moving_mean, number_text, seconds_text, status_text
 
 THRESHOLDS = (("last bit >= 99%", "last_bit", 0.99), ("whole string >= 90%", "sequence", 0.90),
               ("whole string >= 99%", "sequence", 0.99), ("whole string 100%", "sequence", 1.0))
@@ -38,12 +39,6 @@ def iterations_per_epoch(config):
         else:
             _ITERATIONS[key] = -(-len(train) // B)
     return _ITERATIONS[key]
-
-
-def report_scale(record):
-    """Divide our loss by this to put it on the report's scale (the loss of one rank's batch of 32)."""
-    c = record["config"]
-    return c["batch_size"] / 32 if c["loss_reduction"] == "sum" else 1.0
 
 
 def epoch_losses(record, tail=50):
@@ -72,8 +67,7 @@ def _report_count(r, key):
 
 def _first_solved(record):
     """The first epoch (1-based) after which every test string was right (whole string), as text; – if none."""
-    hit = _reach(record, "sequence", 1.0)
-    return str(hit[0]) if hit else "–"
+    return str(first_epoch_at(record, "test_sequence_accuracy") or "–")
 
 
 def _schedule_text(run):
@@ -128,7 +122,7 @@ def loss_table(records, group, runs_dir):
 
 
 def accuracy_table(records, group, runs_dir):
-    """The report's test counts (percentages as printed) beside ours, of 20,000 test strings; our first epoch at 100%."""
+    """The report's test counts (its percentages as printed) beside ours, of 20,000; our first epoch at 100%."""
     head = ("run", "last bit right: report", "ours", "whole string right: report", "ours",
             "first epoch at 100% (ours)")
     rows = []
