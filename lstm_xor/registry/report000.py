@@ -2,8 +2,10 @@
 
 Each entry names its parameters in RunConfig's names (anything not named takes the
 report's settings) and the figures the report gives for it, so the book can put ours
-beside them. The part also shows our own parity runs (lstm_xor.registry.ours); its
-summary pages' tables and plots are lstm_xor.registry.report000_tables.
+beside them. The part also shows the experiments on why its runs failed
+(lstm_xor.registry.report000_causes) and our own parity runs (lstm_xor.registry.ours);
+its summary pages' tables and plots are report000_tables, report000_plots and
+report000_causes_tables, its run pages' headline and comparison report000_pages.
 
 Reading the report (``/work/shared/seeds/000_*.txt``):
 
@@ -105,10 +107,11 @@ REPORT_RUNS = [
         "fixed-uniform", "report-fixed", "Report, fixed length, uniform initialisation",
         dict(init="uniform", lr=0.00075, epochs=21),
         _fig(epoch_losses={0: 1176, 20: 8843}, status="diverged"),
-        "Weights drawn uniformly from [0, 1) instead of orthogonal + Xavier. The report gives no learning rate "
-        "for this run: we use 0.00075, the rate of its later fixed-length runs. It quotes the loss of epochs 0 "
-        "and 20 (0-based), so it ran at least 21 epochs; we run 21. The report calls it exploding gradients: "
-        "the loss rose every epoch."),
+        "Weights drawn uniformly from [0, 1) instead of orthogonal + Xavier: our reading of 'uniform random "
+        "weights' (a guess; U[-1, 1) is the other reading, a run parameter too). The report gives no learning rate "
+        "for this run: 0.00075, the rate of its later fixed-length runs, is our guess. It quotes the loss of its "
+        "Epoch:0 and Epoch:20 (our epochs 1 and 21), so it ran at least 21 epochs; we run 21. The report calls it "
+        "exploding gradients: the loss rose every epoch."),
     _fixed(1, 0.0005, 5, _fig(planned_epochs=12, status="stopped", stopped="loss flat after 5 epochs"),
            "Planned for 12 epochs; the author stopped it because the loss \"does not decrease significantly even "
            "after 5 epochs\". We read that as 5 epochs run and run 5."),
@@ -123,13 +126,14 @@ REPORT_RUNS = [
            "The report's final fixed-length result; continues run 3."),
     _variable(1, 12, _fig(epoch_losses={11: 1909}, planned_epochs=20, status="stopped",
                           stopped="high fluctuations in loss"), lr=0.00075,
-              note="Planned for 20 epochs, stopped after 12 (last quoted loss: epoch 11)."),
+              note="Planned for 20 epochs, stopped after 12 (last quoted loss: its Epoch:11, our epoch 12)."),
     _variable(2, 9, _fig(epoch_losses={8: 2359}, planned_epochs=20, status="stopped",
                          stopped="high fluctuations in loss"), lr=0.0005,
-              note="Planned for 20 epochs, stopped after 9 (last quoted loss: epoch 8)."),
+              note="Planned for 20 epochs, stopped after 9 (last quoted loss: its Epoch:8, our epoch 9)."),
     _variable(3, 13, _fig(epoch_losses={11: 599, 12: 2280}, planned_epochs=20, status="stopped",
                           stopped="loss jumped"), lr=0.0004,
-              note="Planned for 20 epochs; stopped after the loss of epoch 12 was printed, so 13 epochs."),
+              note="Planned for 20 epochs; stopped after the loss of its Epoch:12 (our epoch 13) was printed, so 13 "
+                   "epochs."),
     _variable(4, 20, _fig(44, "4.391", 18878, 11162, "94.390000", "55.810000"), lr=0.00035,
               note="The first 20 epochs of runs 5, 8 and 11-27: computed once and shared."),
     _variable(5, 28, _fig(464, "3.319", 16397, 9081, "81.985000", "45.405000"), lr=0.00035,
@@ -137,14 +141,14 @@ REPORT_RUNS = [
     _variable(6, 18, _fig(epoch_losses={16: 301, 17: 434}, planned_epochs=20, status="stopped",
                           stopped="loss rising"), lr=0.0003,
               note="Planned for 20 epochs. The digest says 'stopped after 17', but the report prints the loss of "
-                   "epoch 17 (0-based) before stopping, so 18 epochs ran; we run 18."),
+                   "its Epoch:17 (our epoch 18) before stopping, so 18 epochs ran; we run 18."),
     _variable(7, 20, _fig(479, "63.931", 10828, 2140, "54.140000", "10.700000"), lr=0.00025),
     _variable(8, 30, _fig(min_batch_loss="3.319", correct_last_bit=15151, correct_sequences=11532,
                           last_bit_pct="75.755000", sequence_pct="57.660000", epoch_losses={29: 2119}), lr=0.00035,
               note="Run 5 continued to 30 epochs at the same rate (the same min batch loss 3.319 as run 5)."),
     _variable(9, 16, _fig(epoch_losses={15: 2000}, planned_epochs=20, status="stopped",
                           stopped="cancelled"), lr=0.00034,
-              note="Planned for 20 epochs, cancelled after 16 (last quoted loss: epoch 15)."),
+              note="Planned for 20 epochs, cancelled after 16 (last quoted loss: its Epoch:15, our epoch 16)."),
     _variable(10, 20, _fig(last_epoch_loss=1138), lr=0.000349),
     _variable(11, 30, _fig(213, "3.289", 18832, 13775, "94.160000", "68.875000", {19: 44, 20: 170}),
               schedule=_two("0.00025")),
@@ -172,17 +176,17 @@ REPORT_RUNS = [
               schedule=_three("0.000001")),
     _variable(22, 60, _fig(4, "0.808", 19907, 17667, "99.535000", "88.335000", {19: 44, 20: 132, 45: 4, 46: 5}),
               schedule=_three("0.00001"),
-              note="The report's text says 0.00004 'for epoch no:21 to 45', but it quotes the same epoch-20 loss "
-                   "(132) as runs 18-21, whose rate changed at epoch 20; a rate of 0.00035 at epoch 20 would not "
-                   "give the same number. We read it as 0.00004 from epoch 20."),
+              note="The report's text says 0.00004 'for epoch no:21 to 45', but it quotes the same Epoch:20 loss "
+                   "(132) as runs 18-21, whose rate changed at their Epoch:20 (our epoch 21); a rate of 0.00035 "
+                   "there would not give the same number. We read it as 0.00004 from our epoch 21."),
     _variable(23, 65, _fig(4, "0.826", 19900, 17643, "99.500000", "88.215000", {19: 44, 20: 132, 45: 4, 46: 4}),
               schedule=_three("0.000004")),
     _variable(24, 65, _fig(6, "0.741", 19890, 17863, "99.450000", "89.31500", {19: 44, 20: 132, 45: 4, 46: 5}),
               schedule=_three("0.00002")),
     _variable(25, 65, _fig(4, "0.795", 19903, 17753, "99.515000", "88.765000", {19: 44, 20: 132, 45: 4, 46: 5}),
               schedule=_three("0.000014"),
-              note="As run 22: the text says 0.00004 'from epoch no:21', the quoted epoch-20 loss (132) says "
-                   "from epoch 20."),
+              note="As run 22: the text says 0.00004 'from epoch no:21', the quoted Epoch:20 loss (132) says "
+                   "from its Epoch:20, our epoch 21."),
     _variable(26, 80, _fig(3, "0.596", 19931, 18317, "99.655000", "91.585000", {19: 44, 20: 132, 45: 4, 46: 5}),
               schedule=_three("0.00001"), note="Run 22 continued to 80 epochs."),
     _variable(27, 125, _fig(5, "0.405", 19938, 18838, "99.690000", "94.190000", {19: 44, 20: 132, 45: 4, 46: 5}),
