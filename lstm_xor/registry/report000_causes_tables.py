@@ -7,14 +7,15 @@ is right (whole string, every position); it stops there (``stop_when``).
 import numpy as np
 
 from lstm_xor import report
-from lstm_xor.registry import report000, report000_causes
-from lstm_xor.registry.report000_causes import CAUSES, FINAL_LENGTHS, MAP_SETTINGS, MECHANICS, SEEDS, lr_tag
+from lstm_xor.registry import report000
+from lstm_xor.registry.report000_causes import CAUSES, MAP_SETTINGS, MECHANICS, SEEDS, lr_tag
 
 COLOURS = {"report": "tab:red", "ours": "tab:blue"}
 
 
-def _runs(group):
-    return [run for part_group in report000.PART.groups if part_group.name == group for run in part_group.runs]
+def _ids(group, prefix):
+    """The ids of a group's runs that start with prefix (one mechanic's seeds), in registry order."""
+    return [run.id for g in report000.PART.groups if g.name == group for run in g.runs if run.id.startswith(prefix)]
 
 
 def _legend(ax, **kw):
@@ -63,10 +64,9 @@ def mechanics_table(records, data, runs_dir):
     report_run, lr, epochs = CAUSES[data]
     lines = [f"| mechanic(s) on | solved within {epochs} epochs | median epoch solved | the others | runs |",
              "|---|---|---|---|---|"]
-    planned = {run.id for run in _runs(f"causes-{data}")}
     for name in MECHANICS:
-        ids = [f"cause-{data}-{name}-s{s}" for s in SEEDS]
-        if ids[0] not in planned:
+        ids = _ids(f"causes-{data}", f"cause-{data}-{name}-s")
+        if not ids:
             continue
         recs = [records[i] for i in ids if i in records]
         if not recs:
@@ -83,7 +83,7 @@ def mechanics_summary(records):
     rows = []
     for data, (_, lr, _) in CAUSES.items():
         for name in MECHANICS:
-            recs = [records[f"cause-{data}-{name}-s{s}"] for s in SEEDS if f"cause-{data}-{name}-s{s}" in records]
+            recs = [records[i] for i in _ids(f"causes-{data}", f"cause-{data}-{name}-s") if i in records]
             if recs:
                 solved = [solved_epoch(r) for r in recs if solved_epoch(r)]
                 rows.append((data, name, lr, len(solved), len(recs), float(np.median(solved)) if solved else None))
@@ -165,50 +165,5 @@ def plot_map(records):
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("share of 5 seeds solved")
     axes[-1].legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
-    fig.tight_layout()
-    return fig
-
-
-def final_table(records, runs_dir):
-    """The final-label runs: per length (and lengths 1-50, and the curriculum), each seed's outcome."""
-    rows = [(f"fixed {n}", [f"final-len{n}-s{s}" for s in report000_causes.FINAL_SEEDS]) for n in FINAL_LENGTHS]
-    rows += [("lengths 1-50", [f"final-var-s{s}" for s in report000_causes.FINAL_SEEDS]),
-             ("fixed 50, curriculum", [f"final-cur-s{s}" for s in report000_causes.FINAL_SEEDS])]
-    lines = ["| strings | solved | each seed: accuracy after its last epoch (epoch) |", "|---|---|---|"]
-    for label, ids in rows:
-        recs = [(i, records[i]) for i in ids if i in records]
-        if not recs:
-            lines.append(f"| {label} | not run yet | |")
-            continue
-        done, _, _ = _solved_cell([r for _, r in recs], len(ids))
-        each = ", ".join(f"[{100 * r['test']['sequence_accuracy']:.1f}% ({r['epochs_completed']})]"
-                         f"({runs_dir}/{i}.ipynb)" for i, r in recs)
-        lines.append(f"| {label} | {done} | {each} |")
-    return "\n".join(lines)
-
-
-def plot_final(records):
-    """Test accuracy (the string's parity) after each epoch against the fixed length, every seed."""
-    import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
-    for seed in report000_causes.FINAL_SEEDS:
-        acc = [records[f"final-len{n}-s{seed}"]["test"]["sequence_accuracy"] if f"final-len{n}-s{seed}" in records
-               else np.nan for n in FINAL_LENGTHS]
-        axes[0].plot(FINAL_LENGTHS, acc, "o-", color=f"C{seed}", label=f"seed {seed}")
-    axes[0].axhline(0.5, color="grey", ls=":", label="chance")
-    axes[0].set(xlabel="fixed string length", ylabel="test accuracy at the end", ylim=(0.4, 1.02),
-                xticks=FINAL_LENGTHS, title="a label only at the end, fixed length")
-    _legend(axes[0], fontsize=9)
-    for kind, colour in (("len50", "tab:red"), ("cur", "tab:green"), ("var", "tab:blue")):
-        for seed in report000_causes.FINAL_SEEDS:
-            rec = records.get(f"final-{kind}-s{seed}")
-            if rec:
-                acc = rec["history"]["test_sequence_accuracy"]
-                axes[1].plot(range(1, len(acc) + 1), acc, "o-", color=colour, alpha=0.8,
-                             label={"len50": "fixed 50", "cur": "fixed 50, curriculum in epoch 1",
-                                    "var": "lengths 1-50"}[kind] if seed == 0 else None)
-    axes[1].axhline(0.5, color="grey", ls=":")
-    axes[1].set(xlabel="epoch", ylabel="test accuracy", ylim=(0.4, 1.02), title="after each epoch (3 seeds each)")
-    _legend(axes[1], fontsize=9)
     fig.tight_layout()
     return fig
