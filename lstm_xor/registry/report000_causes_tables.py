@@ -90,32 +90,32 @@ def mechanics_summary(records):
     return rows
 
 
-def plot_mechanics(records):
-    """Whole strings wrong (of 20,000) after each epoch, every seed, one panel per mechanic; a row per data."""
+def plot_mechanics(records, data, columns=3):
+    """Whole strings wrong (of 20,000) after each epoch, every seed, one panel per mechanic."""
     import matplotlib.pyplot as plt
-    names = list(MECHANICS)
-    fig, axes = plt.subplots(len(CAUSES), len(names), figsize=(2.1 * len(names), 2.6 * len(CAUSES)),
-                             sharex=True, sharey=True, squeeze=False)
-    for row, (data, (_, lr, epochs)) in enumerate(CAUSES.items()):
-        for col, name in enumerate(names):
-            ax = axes[row, col]
-            for seed in SEEDS:
-                rec = records.get(f"cause-{data}-{name}-s{seed}")
-                if rec:
-                    errors = [max(rec["test"]["n"] * (1 - a), 0.5) for a in rec["history"]["test_sequence_accuracy"]]
-                    ax.plot(range(1, len(errors) + 1), errors, "o-", ms=3, lw=1, color=f"C{seed}",
-                            label=f"seed {seed}")
-            ax.set(yscale="log", ylim=(0.3, 4e4), xlim=(0.5, epochs + 0.5), yticks=[0.5, 10, 1e3, 2e4],
-                   yticklabels=["0", "10", "1000", "20000"])
-            if row == 0:
-                ax.set_title(name, fontsize=9)
-            if col == 0:
-                ax.set_ylabel(f"{data}, lr {lr:g}\nwhole strings wrong", fontsize=9)
-            if row == len(CAUSES) - 1:
-                ax.set_xlabel("epoch", fontsize=9)
-    _legend(axes[0, 0], fontsize=8, loc="lower left")
-    fig.suptitle("Test strings not right in every position, of 20,000, after each epoch (a run stops once solved)",
-                 fontsize=10)
+    _, lr, epochs = CAUSES[data]
+    names = [name for name in MECHANICS if _ids(f"causes-{data}", f"cause-{data}-{name}-s")]
+    rows = -(-len(names) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(11, 2.6 * rows), sharex=True, sharey=True, squeeze=False)
+    for ax, name in zip(axes.flat, names, strict=False):
+        for seed in SEEDS:
+            rec = records.get(f"cause-{data}-{name}-s{seed}")
+            if rec:
+                errors = [max(rec["test"]["n"] * (1 - a), 0.5) for a in rec["history"]["test_sequence_accuracy"]]
+                ax.plot(range(1, len(errors) + 1), errors, "o-", ms=4, lw=1, color=f"C{seed}", label=f"seed {seed}")
+        ax.set(yscale="log", ylim=(0.3, 4e4), xlim=(0.5, epochs + 0.5), yticks=[0.5, 10, 1e3, 2e4],
+               yticklabels=["0", "10", "1000", "20000"])
+        ax.set_title(name, fontsize=10)
+        ax.grid(alpha=0.3)
+    for ax in axes.flat[len(names):]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("strings wrong", fontsize=9)
+    for ax in axes[-1]:
+        ax.set_xlabel("epoch", fontsize=9)
+    _legend(axes[0, -1], fontsize=9, loc="upper right")
+    fig.suptitle(f"{data} length, lr {lr:g}: test strings not right at every position, of 20,000, after each epoch "
+                 "(a run stops once solved)", fontsize=10)
     fig.tight_layout()
     return fig
 
