@@ -52,6 +52,8 @@ def test_the_map_counts_solved_within_each_epoch_and_the_plots_draw():
     table = tables.map_table(records, "../runs")
     assert "| report | fixed | 0.001 | 0 / 5 | 2 / 5 | 2 / 5 |" in table
     tables.plot_map(records)
+    words = tables.mechanics_list()
+    assert "* **none**: the replays' settings" in words and "(`dtype='float64'`)" in words
     tables.plot_mechanics(records, "variable")
 
 

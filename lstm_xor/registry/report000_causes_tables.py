@@ -51,8 +51,8 @@ def _solved_cell(recs, total):
 
 def mechanics_list():
     """The mechanics in words, as a Markdown list (the tables name them only)."""
-    return "\n".join(f"* **{name}**: {text}" + (params and f" (`{_params_text(params)}`)") for name, (params, text)
-                     in MECHANICS.items())
+    return "\n".join(f"* **{name}**: {text}" + (f" (`{_params_text(params)}`)" if params else "")
+                     for name, (params, text) in MECHANICS.items())
 
 
 def _params_text(params):
