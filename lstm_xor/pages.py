@@ -31,10 +31,11 @@ def intro_cell(run, config, start=None, record=None):
     rate = f"lr schedule `{c['lr_schedule']}`" if c["lr_schedule"] else f"lr {c['lr']:g}"
     headline = part.headline(run, record) if record else f"{run.id}: {run.title}"
     at_most = " at most" if c.get("stop_when") or c.get("stop_patience") else ""
+    named = "" if headline.startswith(run.id) else f" Run id `{run.id}`."  # a headline without the id gets it here
     lines = [f"# {headline}", "",
              f"{part.describe(c)}, {c['cell']} "
              f"{c['hidden']}, {c['init']} init, {c['optimizer']} with {rate}, {c['loss_reduction']} loss, "
-             f"clip {c['clip_norm']:g}, {c['epochs']} epochs{at_most}, seed {c['seed']}. Run id `{run.id}`.", ""]
+             f"clip {c['clip_norm']:g}, {c['epochs']} epochs{at_most}, seed {c['seed']}.{named}", ""]
     if run.note:
         lines += [run.note, ""]
     if run.expect:

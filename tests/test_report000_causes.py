@@ -42,6 +42,9 @@ def test_the_mechanics_table_counts_solved_runs_and_the_median_epoch():
     table = tables.mechanics_table(records, "fixed", "../runs")
     assert "| nobias | 3 / 5 | 3 | 1 loss rising, 1 not solved |" in table
     assert "| none | not run yet |" in table and "| step |" not in table  # no step row at fixed length
+    assert tables.mechanics_findings(records) == ("**3 of the 5 runs solved the test set** within the report's "
+                                                  "epochs, in epoch 2 to 4 (median 3); the others: 1 loss rising, "
+                                                  "1 not solved.")
     rows = tables.mechanics_summary(records)
     assert rows == [("fixed", "nobias", 0.0008, 3, 5, 3.0)]
 

@@ -113,7 +113,7 @@ def test_run_page_words_come_from_the_runs_part():
     text = pages.intro_cell(steps["fixed-03"].run, steps["fixed-03"].config)
     assert text.startswith("# fixed-03: Report, fixed length, run 3\n\nfixed length 50, prefix labels, grouped "
                            "batches of 160, lstm 100, orthogonal init, adam with lr 0.00075, sum loss, clip 0, "
-                           "12 epochs, seed 0. Run id `fixed-03`.\n")
+                           "12 epochs, seed 0.\n")
     ours = pages.intro_cell(steps["default-variable-s0"].run, steps["default-variable-s0"].config)
     assert "lengths 1-50, prefix labels, packed batches of 32" in ours and "| report |" not in ours
     assert "Expected: every test string right within the first epoch." in ours

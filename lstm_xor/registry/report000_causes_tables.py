@@ -167,3 +167,20 @@ def plot_map(records):
     axes[-1].legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
     fig.tight_layout()
     return fig
+
+
+def mechanics_findings(records):
+    """One sentence over every mechanics run: how many solved, in which epochs, how the others ended."""
+    recs = [records[run.id] for g in report000.PART.groups if g.name.startswith("causes-") for run in g.runs
+            if run.id in records]
+    if not recs:
+        return "No mechanics run has been executed yet."
+    solved = sorted(solved_epoch(r) for r in recs if solved_epoch(r))
+    others = {}
+    for r in recs:
+        if not solved_epoch(r):
+            others[_ending(r)] = others.get(_ending(r), 0) + 1
+    text = (f"**{len(solved)} of the {len(recs)} runs solved the test set** within the report's epochs"
+            + (f", in epoch {solved[0]} to {solved[-1]} (median {np.median(solved):g})" if solved else ""))
+    rest = ", ".join(f"{n} {why}" for why, n in sorted(others.items()))
+    return text + (f"; the others: {rest}." if rest else "; none stopped with a rising loss, none diverged.")
