@@ -200,7 +200,14 @@ def describe(config):
     c = config
     data = f"fixed length {c['max_length']}" if c["min_length"] == c["max_length"] else \
         f"lengths {c['min_length']}-{c['max_length']}"
-    return f"{data}, {c['labels']} labels, {c['batching']} batches of {c['batch_size']}"
+    shards = c.get("shards", 1)  # records made before the parameter existed ran one batch a step
+    batches = f"{c['batching']} batches of {c['batch_size']}"
+    if shards > 1 or c["batching"] == "report":
+        order = "in the report's order" if c["batching"] == "report" else f"{c['batching']}, shuffled"
+        batches = f"steps of {shards} one-length batches of {c['batch_size'] // shards} ({order})"
+    precision = "" if c.get("dtype", "float32") == "float32" else f", {c['dtype']}"
+    adam = "" if c.get("adam_variant", "standard") == "standard" else f", Adam slips {c['adam_variant']}"
+    return f"{data}, {c['labels']} labels, {batches}{precision}{adam}"
 
 
 GROUPS = (
