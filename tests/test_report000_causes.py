@@ -50,10 +50,11 @@ def test_the_mechanics_table_counts_solved_runs_and_the_median_epoch():
 
 
 def test_the_map_counts_solved_within_each_epoch_and_the_plots_draw():
-    records = {f"map-report-fixed-1e-3-s{s}": _record([0.5, 1.0] if s < 2 else [0.2, 0.3, 0.4], "completed")
-               for s in causes.SEEDS}
+    records = {f"map-report-fixed-1e-3-s{s}": _record([0.5, 1.0] if s < 1 else [0.2, 0.3, 0.4], "completed")
+               for s in causes.MAP_SEEDS["fixed"]}
     table = tables.map_table(records, "../runs")
-    assert "| report | fixed | 0.001 | 0 / 5 | 2 / 5 | 2 / 5 |" in table
+    n = len(causes.MAP_SEEDS["fixed"])
+    assert f"| report | fixed | 0.001 | 0 / {n} | 1 / {n} | 1 / {n} |" in table
     tables.plot_map(records)
     words = tables.mechanics_list()
     assert "* **none**: the replays' settings" in words and "(`dtype='float64'`)" in words

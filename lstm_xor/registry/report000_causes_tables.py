@@ -122,8 +122,8 @@ def plot_mechanics(records, data, columns=3):
 
 def _map_records(records, settings, data):
     lrs, epochs, _ = MAP_SETTINGS[settings]
-    return {lr: [records[i] for i in (f"map-{settings}-{data}-{lr_tag(lr)}-s{s}" for s in SEEDS) if i in records]
-            for lr in lrs}, epochs
+    return {lr: [records[i] for i in _ids(f"map-{settings}-{data}", f"map-{settings}-{data}-{lr_tag(lr)}-s")
+                 if i in records] for lr in lrs}, epochs
 
 
 def map_table(records, runs_dir):
@@ -163,7 +163,7 @@ def plot_map(records):
         ax.set(xscale="log", xlabel="learning rate", ylim=(-0.2, 1.08),
                title=f"{data} length" + (" 50" if data == "fixed" else " 1-50"))
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel("share of 5 seeds solved")
+    axes[0].set_ylabel("share of the seeds run that solved")
     axes[-1].legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
     fig.tight_layout()
     return fig
