@@ -10,8 +10,10 @@ the words change, without training anything.
 """
 
 import base64
+import hashlib
 import io
 import json
+from pathlib import Path
 
 from lstm_xor import registry, report
 
@@ -91,11 +93,21 @@ def finish(nb, run, record):
     return nb
 
 
+def _drawn_from(record):
+    """What a redrawn plot depends on: the record and the code that draws it."""
+    h = hashlib.sha256(json.dumps(record, sort_keys=True).encode())
+    h.update(Path(report.__file__).read_bytes())
+    return f"<Figure: the run's history, drawn from its record ({h.hexdigest()[:16]})>"
+
+
 def _replot(cells, record):
-    """The history plot's output, drawn from the record as the cell would draw it now."""
+    """The history plot's output, drawn from the record as the cell would draw it now (unless it already is)."""
     import matplotlib.pyplot as plt
     cell = next((c for c in cells if c["cell_type"] == "code" and PLOT_CALL in _source(c)), None)
     if cell is None:
+        return
+    stamp = _drawn_from(record)
+    if [o.get("data", {}).get("text/plain") for o in cell.get("outputs", [])] == [[stamp]]:
         return
     fig = report.plot_history(record)
     buf = io.BytesIO()
@@ -103,7 +115,7 @@ def _replot(cells, record):
     plt.close(fig)
     cell["outputs"] = [{"output_type": "display_data", "metadata": {},
                         "data": {"image/png": base64.b64encode(buf.getvalue()).decode(),
-                                 "text/plain": ["<Figure: the run's history, drawn from its record>"]}}]
+                                 "text/plain": [stamp]}}]
 
 
 def refresh(book, runs, write):
