@@ -51,9 +51,9 @@ def test_the_mechanics_table_counts_solved_runs_and_the_median_epoch():
 
 def test_the_map_counts_solved_within_each_epoch_and_the_plots_draw():
     records = {f"map-report-fixed-1e-3-s{s}": _record([0.5, 1.0] if s < 1 else [0.2, 0.3, 0.4], "completed")
-               for s in causes.MAP_SEEDS["fixed"]}
+               for s in causes.SEEDS}
     table = tables.map_table(records, "../runs")
-    n = len(causes.MAP_SEEDS["fixed"])
+    n = len(causes.SEEDS)
     assert f"| report | fixed | 0.001 | 0 / {n} | 1 / {n} | 1 / {n} |" in table
     tables.plot_map(records)
     words = tables.mechanics_list()

@@ -10,21 +10,24 @@ had one:
   then all together (MECHANICS). A run stops once every test string is right
   (``stop_when``), after two epochs of rising loss (``stop_patience``), or at the
   report's epochs.
-* ``map-*``: the task itself, learning rate 1e-4 .. 1e-2 by seed, fixed and variable
-  length, with the report's settings (5 rates, at most 3 epochs).
+* ``map-*``: the task itself, learning rate 1e-4 .. 1e-2 by 5 seeds, fixed and
+  variable length, with the report's settings (5 rates, at most 3 epochs) and with
+  our defaults (3 rates, 1 epoch).
+* ``final-*``: OpenAI's question, a label only at the end: fixed lengths 10 .. 50,
+  lengths 1 .. 50, and fixed length 50 with a curriculum, 3 seeds each, at most 4 epochs.
 
 The report's settings come in as arguments (``groups``): its module imports this one.
 
 What was cut to fit the budget (3 hours of this machine, two runs at a time): the
-mechanics on the other six failing configurations, and more epochs and rates for the
-map. Not run yet: seeds 3 and 4 of the float64 rows (``SLOW``), the map's other seeds
-(``MAP_SEEDS``), the map with our defaults, and the final-label question.
+mechanics on the other six failing configurations, seeds 3 and 4 of the rows with
+float64 (``SLOW``: they take three times as long), more epochs and rates for the map,
+and more seeds for the final label.
 """
 
 from lstm_xor.registry.base import Group, Run
 
 SEEDS = range(5)
-# float64 runs take three times as long as float32 ones here: the rows with float64 have seeds 0-2 so far.
+# float64 runs take three times as long as float32 ones here: the rows with float64 have seeds 0-2 only.
 SLOW = {"float64": range(3), "all": range(3)}
 SOLVED = "sequence_accuracy:1"
 STOPS = dict(stop_when=SOLVED, stop_patience=2)
@@ -66,13 +69,12 @@ def _cause_runs(report, lengths, data):
         for seed in SLOW.get(name, SEEDS))
 
 
-MAP_SETTINGS = {  # name: (learning rates, epochs at most, in words)
+MAP_SETTINGS = {  # name: (learning rates, epochs at most, in words); the report's settings, or RunConfig's defaults
     "report": ((0.0001, 0.0003, 0.001, 0.003, 0.01), 3,
                "the report's settings (Adam, 160 strings a step in one-length batches, summed loss, no clipping)"),
+    "ours": ((0.0001, 0.001, 0.01), 1,
+             "our defaults (Adam, 32 mixed-length strings a step, mean loss, gradient norm clipped at 1)"),
 }
-
-
-MAP_SEEDS = {"fixed": range(3), "variable": range(4)}  # the seeds run so far; 5 of each are planned
 
 
 def _map_runs(report, lengths, settings, data):
@@ -84,7 +86,29 @@ def _map_runs(report, lengths, settings, data):
             dict(lengths, lr=lr, epochs=epochs, seed=seed, stop_when=SOLVED), None,
             f"The failure-rate map: {text}, {data} length, lr {lr:g}, seed {seed}; at most {epochs} epochs.",
             base=dict(base))
-        for lr in lrs for seed in MAP_SEEDS[data])
+        for lr in lrs for seed in SEEDS)
+
+
+FINAL_LENGTHS = (10, 20, 30, 40, 50)
+FINAL_SEEDS = range(3)
+FINAL = dict(labels="final", epochs=4, stop_when=SOLVED)
+
+
+def _final_runs(fixed, variable):
+    runs = [Run(f"final-len{n}-s{seed}", "final-label", f"final label, length {n}, seed {seed}",
+                dict(FINAL, min_length=n, max_length=n, seed=seed), None,
+                f"A label only at the end, every string {n} bits long; our defaults otherwise.")
+            for n in FINAL_LENGTHS for seed in FINAL_SEEDS]
+    runs += [Run(f"final-var-s{seed}", "final-label", f"final label, lengths 1-50, seed {seed}",
+                 dict(FINAL, **variable, seed=seed), None,
+                 "A label only at the end, lengths uniform in 1..50; our defaults otherwise.")
+             for seed in FINAL_SEEDS]
+    runs += [Run(f"final-cur-s{seed}", "final-label", f"final label, length 50, curriculum, seed {seed}",
+                 dict(FINAL, **fixed, curriculum_epochs=1.0, seed=seed), None,
+                 "A label only at the end, length 50, the first epoch's strings cut to a random length up to a "
+                 "limit growing from 1 to 50; our defaults otherwise.")
+             for seed in FINAL_SEEDS]
+    return tuple(runs)
 
 
 def groups(report, fixed, variable):
@@ -95,4 +119,5 @@ def groups(report, fixed, variable):
                 _cause_runs(report, lengths[d], d)) for d in CAUSES),
         *(Group(f"map-{s}-{d}", f"Report 000 map: {s} settings, {d} length", _map_runs(report, lengths[d], s, d))
           for s in MAP_SETTINGS for d in lengths),
+        Group("final-label", "Report 000: a label only at the end", _final_runs(fixed, variable)),
     )
