@@ -61,6 +61,30 @@ def test_the_map_counts_solved_within_each_epoch_and_the_plots_draw():
     tables.plot_mechanics(records, "variable")
 
 
+def test_the_map_has_five_seeds_per_rate_for_both_settings_and_ours_are_our_defaults():
+    runs = {run.id: run for run in registry.RUNS if run.group.startswith("map-")}
+    for settings, (lrs, epochs, _) in causes.MAP_SETTINGS.items():
+        for data in causes.CAUSES:
+            ids = [i for i in runs if i.startswith(f"map-{settings}-{data}-")]
+            assert len(ids) == len(lrs) * len(causes.SEEDS) >= 15
+    ours = runs["map-ours-fixed-1e-2-s4"].config()
+    assert (ours["batch_size"], ours["loss_reduction"], ours["clip_norm"], ours["epochs"]) == (32, "mean", 1.0, 1)
+
+
+def test_the_final_label_table_gives_each_seed_and_the_plot_draws_what_exists():
+    records = {"final-len10-s0": _record([0.8, 1.0]), "final-len10-s1": _record([0.5] * 4, "completed"),
+               "final-cur-s2": _record([1.0])}
+    table = tables.final_table(records, "../runs")
+    assert "| fixed length 10 | 1 / 2 (of 3 planned) | [100.0% (2)](../runs/final-len10-s0.ipynb), " in table
+    assert "| fixed length 50 | not run yet | |" in table
+    assert "| fixed length 50, curriculum in epoch 1 | 1 / 1 (of 3 planned) |" in table
+    fig = tables.plot_final(records)
+    assert [line.get_label() for line in fig.axes[1].lines][:1] == ["fixed length 50, curriculum in epoch 1"]
+    final = {run.id: run.config() for run in registry.RUNS if run.group == "final-label"}
+    assert len(final) == 7 * len(causes.FINAL_SEEDS)
+    assert {(c["labels"], c["stop_when"], c["epochs"]) for c in final.values()} == {("final", "sequence_accuracy:1", 4)}
+
+
 @pytest.mark.parametrize("lr, tag", [(0.0001, "1e-4"), (0.0003, "3e-4"), (0.01, "1e-2")])
 def test_run_ids_name_the_rate_with_letters_digits_and_dashes(lr, tag):
     assert causes.lr_tag(lr) == tag

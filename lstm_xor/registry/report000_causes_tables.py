@@ -8,7 +8,15 @@ import numpy as np
 
 from lstm_xor import report
 from lstm_xor.registry import report000
-from lstm_xor.registry.report000_causes import CAUSES, MAP_SETTINGS, MECHANICS, SEEDS, lr_tag
+from lstm_xor.registry.report000_causes import (
+    CAUSES,
+    FINAL_LENGTHS,
+    FINAL_SEEDS,
+    MAP_SETTINGS,
+    MECHANICS,
+    SEEDS,
+    lr_tag,
+)
 
 COLOURS = {"report": "tab:red", "ours": "tab:blue"}
 
@@ -184,3 +192,52 @@ def mechanics_findings(records):
             + (f", in epoch {solved[0]} to {solved[-1]} (median {np.median(solved):g})" if solved else ""))
     rest = ", ".join(f"{n} {why}" for why, n in sorted(others.items()))
     return text + (f"; the others: {rest}." if rest else "; none stopped with a rising loss, none diverged.")
+
+
+FINAL_ROWS = (*((f"len{n}", f"fixed length {n}") for n in FINAL_LENGTHS), ("var", "lengths 1-50"),
+              ("cur", "fixed length 50, curriculum in epoch 1"))
+
+
+def final_table(records, runs_dir):
+    """The final-label runs: per length (and lengths 1-50, and the curriculum), each seed's outcome."""
+    lines = ["| strings | solved within 4 epochs | each seed: test accuracy at the end (epochs run) |",
+             "|---|---|---|"]
+    for kind, label in FINAL_ROWS:
+        ids = [f"final-{kind}-s{s}" for s in FINAL_SEEDS]
+        recs = [(i, records[i]) for i in ids if i in records]
+        if not recs:
+            lines.append(f"| {label} | not run yet | |")
+            continue
+        done, _, _ = _solved_cell([r for _, r in recs], len(ids))
+        each = ", ".join(f"[{100 * r['test']['sequence_accuracy']:.1f}% ({r['epochs_completed']})]"
+                         f"({runs_dir}/{i}.ipynb)" for i, r in recs)
+        lines.append(f"| {label} | {done} | {each} |")
+    return "\n".join(lines)
+
+
+def plot_final(records):
+    """Test accuracy at the end against the fixed length (every seed), and after each epoch at length 50."""
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
+    for seed in FINAL_SEEDS:
+        acc = [records[f"final-len{n}-s{seed}"]["test"]["sequence_accuracy"] if f"final-len{n}-s{seed}" in records
+               else np.nan for n in FINAL_LENGTHS]
+        axes[0].plot(FINAL_LENGTHS, acc, "o-", color=f"C{seed}", label=f"seed {seed}")
+    axes[0].axhline(0.5, color="grey", ls=":", label="chance")
+    axes[0].set(xlabel="fixed string length", ylabel="test accuracy at the end", ylim=(0.4, 1.02),
+                xticks=FINAL_LENGTHS, title="a label only at the end, fixed length (at most 4 epochs)")
+    _legend(axes[0], fontsize=9)
+    for kind, colour in (("len50", "tab:red"), ("cur", "tab:green"), ("var", "tab:blue")):
+        label = dict(FINAL_ROWS)[kind]
+        for seed in FINAL_SEEDS:
+            rec = records.get(f"final-{kind}-s{seed}")
+            if rec:
+                acc = rec["history"]["test_sequence_accuracy"]
+                axes[1].plot(range(1, len(acc) + 1), acc, "o-", color=colour, alpha=0.8, label=label)
+                label = None
+    axes[1].axhline(0.5, color="grey", ls=":")
+    axes[1].set(xlabel="epoch", ylabel="test accuracy", ylim=(0.4, 1.02), xticks=range(1, 5),
+                title=f"after each epoch ({len(FINAL_SEEDS)} seeds each; a run stops once solved)")
+    _legend(axes[1], fontsize=9)
+    fig.tight_layout()
+    return fig
