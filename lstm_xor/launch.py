@@ -20,6 +20,7 @@ process with NumPy alone. Every place the project starts mpiexec goes through
 """
 
 import contextlib
+import glob
 import json
 import os
 import re
@@ -45,6 +46,7 @@ from lstm_xor.tasks import get_task
 _BLAS_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 EPOCH_TIMEOUT = 1800.0  # seconds a notebook run waits for the next epoch before it calls the job hung
 POLL_SECONDS = 0.25
+FIRST_TASK_SECONDS = 30.0  # an empty task answers in well under a second; 30 s allows for a loaded machine
 _LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d[ T]\d\d:\d\d")
 
 
@@ -215,11 +217,43 @@ def run_notebook(config, epoch_timeout=None, on_progress=None):
     if config.engines == 1:
         set_blas_threads(config.threads)
         return train(config)
-    return run_engines(config, epoch_timeout=epoch_timeout, on_progress=on_progress)
+    try:
+        return run_engines(config, epoch_timeout=epoch_timeout, on_progress=on_progress)
+    except ControllerError as e:  # nothing was trained: a fresh cluster (new ports) usually starts
+        warnings.warn(f"{e}\nStarting a fresh controller and engines once more.", stacklevel=2)
+        return run_engines(config, epoch_timeout=epoch_timeout, on_progress=on_progress)
 
 
 class EngineJobError(RuntimeError):
     """The MPI engines of a notebook run failed, died or hung; every process of the job is stopped."""
+
+
+class ControllerError(EngineJobError):
+    """The engines registered but no task reached them: the controller started broken.
+
+    Seen here when two clusters started in the same second: one controller lost a port
+    to the other between choosing it and binding it, and its task queue never started.
+    """
+
+
+def first_answer(client, timeout, log_dir):
+    """Every engine answers an empty task within ``timeout`` s, or ControllerError (registering is not enough)."""
+    import ipyparallel as ipp
+    try:
+        client[:].apply_async(os.getpid).get(timeout=timeout)
+    except ipp.error.TimeoutError:
+        raise ControllerError(f"the {len(client.ids)} engines registered but did not answer a first, empty task "
+                              f"in {timeout:g} s: the controller's task queue did not start. Nothing was "
+                              f"trained.{_controller_errors(log_dir)}") from None
+
+
+def _controller_errors(log_dir, limit=3):
+    """The last error lines of the controller's log (its cause, e.g. a port already in use), as a hint."""
+    lines = []
+    for path in sorted(glob.glob(os.path.join(log_dir, "ipcontroller-*.log"))):
+        with open(path, errors="replace") as f:
+            lines += [line.strip() for line in f if "Error" in line]
+    return ("\n--- the controller's log ---\n" + "\n".join(lines[-limit:])) if lines else ""
 
 
 def _engine_train(config_dict, progress_path, owner=None, controller=None):
@@ -359,6 +393,7 @@ def run_engines(config, epoch_timeout=None, on_progress=None, startup_timeout=12
                 raise EngineJobError(f"only {len(client.ids)} of {n} engines registered in {startup_timeout:.0f} s")
             time.sleep(POLL_SECONDS)
         processes += _descendants(engines.pid)  # the engines themselves, children of mpiexec
+        first_answer(client, FIRST_TASK_SECONDS, os.path.join(profile_dir, "log"))
         ar = client[:].apply_async(_engine_train, config.to_dict(), progress_path, os.getpid(),
                                    cluster.controller.pid)
         results = _follow(ar, client, engines, config, progress_path, epoch_timeout, on_progress)

@@ -15,9 +15,10 @@ import numpy as np
 import psutil
 import pytest
 
+from lstm_xor import launch
 from lstm_xor.comm import SerialComm, world_comm
 from lstm_xor.config import RunConfig
-from lstm_xor.launch import EngineJobError, cores, mpi_env, mpiexec_command, run_notebook
+from lstm_xor.launch import ControllerError, EngineJobError, cores, mpi_env, mpiexec_command, run_notebook
 from lstm_xor.loop import build_model, train
 from lstm_xor.records import load_checkpoint, read_record
 
@@ -290,3 +291,51 @@ def test_engines_end_when_the_notebook_process_is_killed(tmp_path):
         time.sleep(0.5)
     assert not set(launched_processes()) - before, "engines and controller ended with their owner"
     assert not (tmp_path / "run.json").exists()
+
+
+class _Unanswered:
+    """A client whose engines registered and never answer: a controller whose task queue did not start."""
+    ids = [0, 1]
+
+    def __getitem__(self, key):
+        return self
+
+    def apply_async(self, f, *args):
+        return self
+
+    def get(self, timeout):
+        import ipyparallel as ipp
+        raise ipp.error.TimeoutError(f"no answer in {timeout} s")
+
+
+def test_engines_that_register_but_never_answer_are_a_controller_error_with_its_log(tmp_path):
+    (tmp_path / "ipcontroller-1-938.log").write_text(
+        "2026-12-01 06:00:50.881 [IPController] heartbeat::waiting for subscription\n"
+        "zmq.error.ZMQError: Address already in use (addr='tcp://127.0.0.1:49885')\n")
+    with pytest.raises(ControllerError, match=r"did not answer a first, empty task in 0.1 s(.|\n)*Address already"):
+        launch.first_answer(_Unanswered(), 0.1, str(tmp_path))
+
+
+def test_a_broken_controller_is_started_afresh_once_and_only_once(monkeypatch):
+    calls = []
+
+    def broken_first(config, **kw):
+        calls.append(config.engines)
+        if len(calls) == 1:
+            raise ControllerError("no task reached the engines")
+        return {"status": "completed"}
+
+    monkeypatch.setattr(launch, "run_engines", broken_first)
+    with pytest.warns(UserWarning, match="no task reached the engines\nStarting a fresh controller"):
+        assert run_notebook(RunConfig(**SMALL, engines=2)) == {"status": "completed"}
+    assert calls == [2, 2]
+
+    def always_broken(config, **kw):
+        calls.append(config.engines)
+        raise ControllerError("still broken")
+
+    calls.clear()
+    monkeypatch.setattr(launch, "run_engines", always_broken)
+    with pytest.raises(ControllerError, match="still broken"), pytest.warns(UserWarning):
+        run_notebook(RunConfig(**SMALL, engines=2))
+    assert calls == [2, 2]

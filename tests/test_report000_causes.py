@@ -67,6 +67,7 @@ def test_the_map_has_five_seeds_per_rate_for_both_settings_and_ours_are_our_defa
         for data in causes.CAUSES:
             ids = [i for i in runs if i.startswith(f"map-{settings}-{data}-")]
             assert len(ids) == len(lrs) * len(causes.SEEDS) >= 15
+            assert {runs[i].config()["epochs"] for i in ids} == {epochs}
     ours = runs["map-ours-fixed-1e-2-s4"].config()
     assert (ours["batch_size"], ours["loss_reduction"], ours["clip_norm"], ours["epochs"]) == (32, "mean", 1.0, 1)
 
