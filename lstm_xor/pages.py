@@ -37,7 +37,8 @@ def intro_cell(run, config, start=None, record=None):
     lines = [f"# {headline}", "",
              f"{part.describe(c)}, {c['cell']} "
              f"{c['hidden']}, {c['init']} init, {c['optimizer']} with {rate}, {c['loss_reduction']} loss, "
-             f"clip {c['clip_norm']:g}, {c['epochs']} epochs{at_most}, seed {c['seed']}.{named}", ""]
+             f"clip {c['clip_norm']:g}, {c['epochs']} epoch{'s' if c['epochs'] != 1 else ''}{at_most}, "
+             f"seed {c['seed']}.{named}", ""]
     if run.note:
         lines += [run.note, ""]
     if run.expect:

@@ -84,7 +84,8 @@ def _map_runs(report, lengths, settings, data):
         Run(f"map-{settings}-{data}-{lr_tag(lr)}-s{seed}", f"map-{settings}-{data}",
             f"{settings} settings, {data}, seed {seed}",
             dict(lengths, lr=lr, epochs=epochs, seed=seed, stop_when=SOLVED), None,
-            f"The failure-rate map: {text}, {data} length, lr {lr:g}, seed {seed}; at most {epochs} epochs.",
+            f"The failure-rate map: {text}, {data} length, lr {lr:g}, seed {seed}; at most "
+            f"{epochs} epoch{'s' if epochs > 1 else ''}.",
             base=dict(base))
         for lr in lrs for seed in SEEDS)
 

@@ -227,13 +227,16 @@ def plot_final(records):
     axes[0].set(xlabel="fixed string length", ylabel="test accuracy at the end", ylim=(0.4, 1.02),
                 xticks=FINAL_LENGTHS, title="a label only at the end, fixed length (at most 4 epochs)")
     _legend(axes[0], fontsize=9)
-    for kind, colour in (("len50", "tab:red"), ("cur", "tab:green"), ("var", "tab:blue")):
+    # Runs that solve in epoch 1 are single points on top of each other: the markers differ in shape and size.
+    for kind, colour, marker, size in (("len50", "tab:red", "o", 5), ("cur", "tab:green", "s", 11),
+                                       ("var", "tab:blue", "^", 6)):
         label = dict(FINAL_ROWS)[kind]
         for seed in FINAL_SEEDS:
             rec = records.get(f"final-{kind}-s{seed}")
             if rec:
                 acc = rec["history"]["test_sequence_accuracy"]
-                axes[1].plot(range(1, len(acc) + 1), acc, "o-", color=colour, alpha=0.8, label=label)
+                axes[1].plot(range(1, len(acc) + 1), acc, f"{marker}-", ms=size, color=colour, alpha=0.8,
+                             label=label)
                 label = None
     axes[1].axhline(0.5, color="grey", ls=":")
     axes[1].set(xlabel="epoch", ylabel="test accuracy", ylim=(0.4, 1.02), xticks=range(1, 5),
