@@ -10,12 +10,14 @@ the words change, without training anything.
 """
 
 import base64
+import functools
 import hashlib
 import io
 import json
 from pathlib import Path
 
 from lstm_xor import registry, report
+from lstm_xor.registry.base import plain_headline
 
 COMPARISON = "comparison"  # the tag of the cell finish() puts after the first
 PLOT_CALL = "plot_history(record)"  # the code of the cell whose figure replot() draws again
@@ -31,7 +33,7 @@ def intro_cell(run, config, start=None, record=None):
     c = config
     part = registry.part_of(run)
     rate = f"lr schedule `{c['lr_schedule']}`" if c["lr_schedule"] else f"lr {c['lr']:g}"
-    headline = part.headline(run, record) if record else f"{run.id}: {run.title}"
+    headline = part.headline(run, record) if record else plain_headline(run, record)
     at_most = " at most" if c.get("stop_when") or c.get("stop_patience") else ""
     named = "" if headline.startswith(run.id) else f" Run id `{run.id}`."  # a headline without the id gets it here
     lines = [f"# {headline}", "",
@@ -94,10 +96,15 @@ def finish(nb, run, record):
     return nb
 
 
+@functools.cache
+def _drawing_code():
+    return Path(report.__file__).read_bytes()
+
+
 def _drawn_from(record):
     """What a redrawn plot depends on: the record and the code that draws it."""
     h = hashlib.sha256(json.dumps(record, sort_keys=True).encode())
-    h.update(Path(report.__file__).read_bytes())
+    h.update(_drawing_code())
     return f"<Figure: the run's history, drawn from its record ({h.hexdigest()[:16]})>"
 
 

@@ -22,6 +22,7 @@ def test_metrics(record):
 
 
 FEW = 3  # a history of at most this many epochs is drawn as points: a line between two points is no curve
+ERROR_FLOOR = 0.3  # where 0 errors sit on a log axis of errors, a shaded row labelled "0"
 
 
 def _log_plot(ax, x, y, style, **kw):
@@ -34,6 +35,27 @@ def _log_plot(ax, x, y, style, **kw):
         ax.plot(x[zero], np.full(zero.sum(), floor), "v", color=line.get_color(), ms=7,
                 label="0 (underflow), drawn at the floor")
     return line
+
+
+def errors_drawn(accuracies, n):
+    """Test sequences wrong of n after each epoch, as drawn on error_axis: 0 at ERROR_FLOOR."""
+    wrong = n - np.rint(np.asarray(accuracies, dtype=float) * n)
+    return np.where(wrong > 0, wrong, ERROR_FLOOR)
+
+
+def error_axis(ax, n):
+    """A log axis of errors out of n, 0 at ERROR_FLOOR on a shaded row labelled "0" (a log axis has no 0)."""
+    from matplotlib.ticker import FixedLocator, NullFormatter
+    ax.set_yscale("log")
+    ax.set_ylim(ERROR_FLOOR / 1.6, n * 1.6)
+    decades = range(int(np.log10(n)) + 1)
+    ticks = [ERROR_FLOOR] + [10.0 ** k for k in decades]
+    ax.yaxis.set_major_locator(FixedLocator(ticks))
+    ax.set_yticklabels(["0"] + [f"{t:,.0f}" for t in ticks[1:]])
+    ax.yaxis.set_minor_locator(FixedLocator([m * 10.0 ** k for k in decades for m in range(2, 10)
+                                             if m * 10.0 ** k < n]))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.axhspan(ERROR_FLOOR / 1.6, np.sqrt(ERROR_FLOOR), color="0.93", zorder=0)  # the "0" row
 
 
 def plot_history(record, smooth=50):
@@ -57,26 +79,22 @@ def plot_history(record, smooth=50):
                 title="training loss per iteration")
     axes[0].legend(fontsize=9)
     epochs = np.arange(1, len(h["epoch_loss"]) + 1)
-    style = "o" if len(epochs) <= FEW else "o-"
-    _log_plot(axes[1], epochs, h["epoch_loss"], style)
+    joined = "" if len(epochs) <= FEW else "-"
+    _log_plot(axes[1], epochs, h["epoch_loss"], "o" + joined)
     axes[1].set(xlabel="epoch (from 1)", ylabel="sum of iteration losses", yscale="log",
                 title="training loss per epoch")
     n = (record.get("test") or {}).get("n")
     for metric, marker in zip(test_metrics(record), "os^vD", strict=False):
-        values = np.asarray(h[f"test_{metric}"], dtype=float)
         if metric in counted and n:
-            errors = np.rint(n * (1 - values))
-            axes[2].plot(epochs, np.maximum(errors, 0.5), marker + ("" if len(epochs) <= FEW else "-"),
+            axes[2].plot(epochs, errors_drawn(h[f"test_{metric}"], n), marker + joined,
                          label=f"{_label(metric.removesuffix('_accuracy'))} wrong")
             continue
-        line, = axes[2].plot(epochs, values, marker + ("" if len(epochs) <= FEW else "-"), label=_label(metric))
+        line, = axes[2].plot(epochs, h[f"test_{metric}"], marker + joined, label=_label(metric))
         if f"valid_{metric}" in h:  # the part early stopping watches, dashed in the same colour
             axes[2].plot(epochs, h[f"valid_{metric}"], "--", color=line.get_color(), label=f"{_label(metric)} (valid)")
     if counted and n:
-        axes[2].set(yscale="log", ylim=(0.3, 2 * n), ylabel=f"test sequences wrong, of {n:,}",
-                    title="test errors (0 drawn at the bottom)")
-        axes[2].set_yticks([0.5, 1, 10, 100, 1000, 10000][:2 + int(np.log10(n))],
-                           ["0", "1", "10", "100", "1000", "10000"][:2 + int(np.log10(n))])
+        error_axis(axes[2], n)
+        axes[2].set(ylabel=f"test sequences wrong, of {n:,}", title="test errors (0 on the shaded row)")
     else:
         axes[2].set(ylabel="test metric", title="test metrics")
     axes[2].set(xlabel="epoch (from 1)")
@@ -209,6 +227,24 @@ def cost_table(records, groups):
                      f"{seconds_text(row[3])} |")
     lines.append(f"| **all** | {total[0]} | {total[1]:,} | {seconds_text(total[2])} | {seconds_text(total[3])} |")
     return "\n".join(lines)
+
+
+def busy_seconds(records):
+    """Wall time during which at least one of the records' notebooks ran (overlapping runs counted once).
+
+    From the driver's stamps: each notebook ran for ``notebook_seconds`` up to ``finished``.
+    """
+    from datetime import datetime
+    spans = sorted((end - d["notebook_seconds"], end) for d in (r["driver"] for r in records if "driver" in r)
+                   for end in [datetime.fromisoformat(d["finished"]).timestamp()])
+    busy, start, stop = 0.0, None, None
+    for a, b in spans:
+        if stop is None or a > stop:
+            busy += 0.0 if stop is None else stop - start
+            start, stop = a, b
+        else:
+            stop = max(stop, b)
+    return busy + (0.0 if stop is None else stop - start)
 
 
 def compute_markdown(records, n_registered):

@@ -3,7 +3,7 @@
 import matplotlib
 import pytest
 
-from lstm_xor import registry
+from lstm_xor import registry, report
 from lstm_xor.registry import report000_causes as causes
 from lstm_xor.registry import report000_causes_tables as tables
 
@@ -89,3 +89,12 @@ def test_the_final_label_table_gives_each_seed_and_the_plot_draws_what_exists():
 @pytest.mark.parametrize("lr, tag", [(0.0001, "1e-4"), (0.0003, "3e-4"), (0.01, "1e-2")])
 def test_run_ids_name_the_rate_with_letters_digits_and_dashes(lr, tag):
     assert causes.lr_tag(lr) == tag
+
+
+def test_the_machine_time_counts_overlapping_runs_once():
+    def stamped(finished, seconds):
+        return {"driver": {"finished": f"2026-12-01T06:00:{finished:02d}+00:00", "notebook_seconds": seconds}}
+
+    records = [stamped(10, 10.0), stamped(15, 10.0), stamped(25, 5.0), {"status": "completed"}]
+    assert report.busy_seconds(records) == pytest.approx(20.0)  # 0-15 and 20-25
+    assert report.busy_seconds([]) == 0.0

@@ -7,7 +7,7 @@ import matplotlib
 import numpy as np
 import pytest
 
-from lstm_xor import registry
+from lstm_xor import registry, report
 from lstm_xor.registry import report000
 from lstm_xor.registry import report000_plots as p000
 from lstm_xor.registry import report000_tables as r000
@@ -121,9 +121,9 @@ def test_plot_errors_puts_zero_errors_on_the_floor_and_marks_the_reports_final_e
     records = {"fixed-03": record("fixed-03", [0.0, 0.5, 1.0], last_bit=[0.5, 1.0, 1.0])}
     fig = p000.plot_errors(records, [("fixed", ["fixed-03", "fixed-04"])])
     bit, seq = fig.axes[:2]
-    np.testing.assert_allclose(_lines(bit, "fixed-03")[0].get_ydata(), [10_000, p000.ERROR_FLOOR, p000.ERROR_FLOOR])
-    np.testing.assert_allclose(_lines(seq, "fixed-03")[0].get_ydata(), [20_000, 10_000, p000.ERROR_FLOOR])
-    assert bit.get_ylim()[0] < p000.ERROR_FLOOR < 1 and "0" == bit.get_yticklabels()[0].get_text()
+    np.testing.assert_allclose(_lines(bit, "fixed-03")[0].get_ydata(), [10_000, report.ERROR_FLOOR, report.ERROR_FLOOR])
+    np.testing.assert_allclose(_lines(seq, "fixed-03")[0].get_ydata(), [20_000, 10_000, report.ERROR_FLOOR])
+    assert bit.get_ylim()[0] < report.ERROR_FLOOR < 1 and "0" == bit.get_yticklabels()[0].get_text()
     stars = [(tuple(line.get_xdata()), tuple(line.get_ydata())) for ax in (bit, seq) for line in _lines(ax)
              if line.get_marker() == "*"]
     assert stars == [((12,), (384,)), ((12,), (12_090,))]  # 20,000 - 19616 and - 7910, at its 12th epoch

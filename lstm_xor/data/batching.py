@@ -16,7 +16,8 @@ def epoch_batches(lengths, batch_size, batching, seed, epoch, shards=1):
 
     ``shards`` > 1 makes a step of that many batches of batch_size // shards,
     each drawn on its own (one length each unless packed), as report 000's five
-    MPI ranks did with a batch of 32 each; the step's gradient is their sum.
+    MPI ranks did with a batch of 32 each; the step is their union, so with the
+    summed loss its gradient is the sum of theirs.
     """
     lengths = np.asarray(lengths)
     size = batch_size // shards

@@ -4,12 +4,15 @@ Epochs count from 1. A run is *solved* in the first epoch after which every test
 is right (whole string, every position); it stops there (``stop_when``).
 """
 
+from collections import Counter
+
 import numpy as np
 
 from lstm_xor import report
 from lstm_xor.registry import report000
 from lstm_xor.registry.report000_causes import (
     CAUSES,
+    FINAL,
     FINAL_LENGTHS,
     FINAL_SEEDS,
     MAP_SETTINGS,
@@ -44,17 +47,17 @@ def _ending(record):
     return "loss rising" if record["status"] == "stopped" else "not solved"
 
 
+def _others(recs):
+    """How the unsolved runs ended: '1 loss rising, 2 not solved', or '' when every run solved."""
+    endings = Counter(_ending(r) for r in recs if not solved_epoch(r))
+    return ", ".join(f"{n} {why}" for why, n in sorted(endings.items()))
+
+
 def _solved_cell(recs, total):
-    epochs = [solved_epoch(r) for r in recs]
-    solved = [e for e in epochs if e]
+    solved = [e for e in map(solved_epoch, recs) if e]
     median = f"{np.median(solved):g}" if solved else "–"
-    others = {}
-    for r, e in zip(recs, epochs, strict=True):
-        if not e:
-            others[_ending(r)] = others.get(_ending(r), 0) + 1
-    rest = ", ".join(f"{n} {why}" for why, n in sorted(others.items()))
     done = f"{len(solved)} / {len(recs)}" + ("" if len(recs) == total else f" (of {total} planned)")
-    return done, median, rest or "–"
+    return done, median, _others(recs) or "–"
 
 
 def mechanics_list():
@@ -93,7 +96,7 @@ def mechanics_summary(records):
         for name in MECHANICS:
             recs = [records[i] for i in _ids(f"causes-{data}", f"cause-{data}-{name}-s") if i in records]
             if recs:
-                solved = [solved_epoch(r) for r in recs if solved_epoch(r)]
+                solved = [e for e in map(solved_epoch, recs) if e]
                 rows.append((data, name, lr, len(solved), len(recs), float(np.median(solved)) if solved else None))
     return rows
 
@@ -109,10 +112,10 @@ def plot_mechanics(records, data, columns=3):
         for seed in SEEDS:
             rec = records.get(f"cause-{data}-{name}-s{seed}")
             if rec:
-                errors = [max(rec["test"]["n"] * (1 - a), 0.5) for a in rec["history"]["test_sequence_accuracy"]]
+                errors = report.errors_drawn(rec["history"]["test_sequence_accuracy"], rec["test"]["n"])
                 ax.plot(range(1, len(errors) + 1), errors, "o-", ms=4, lw=1, color=f"C{seed}", label=f"seed {seed}")
-        ax.set(yscale="log", ylim=(0.3, 4e4), xlim=(0.5, epochs + 0.5), yticks=[0.5, 10, 1e3, 2e4],
-               yticklabels=["0", "10", "1000", "20000"])
+        report.error_axis(ax, report000.REPORT_TEST_N)
+        ax.set(xlim=(0.5, epochs + 0.5))
         ax.set_title(name, fontsize=10)
         ax.grid(alpha=0.3)
     for ax in axes.flat[len(names):]:
@@ -128,6 +131,11 @@ def plot_mechanics(records, data, columns=3):
     return fig
 
 
+def _solved_by(record, epoch):
+    solved = solved_epoch(record)
+    return solved is not None and solved <= epoch
+
+
 def _map_records(records, settings, data):
     lrs, epochs, _ = MAP_SETTINGS[settings]
     return {lr: [records[i] for i in _ids(f"map-{settings}-{data}", f"map-{settings}-{data}-{lr_tag(lr)}-s")
@@ -136,15 +144,15 @@ def _map_records(records, settings, data):
 
 def map_table(records, runs_dir):
     """Runs solved within N epochs out of those run, per learning rate, for both settings and both data."""
-    lines = ["| settings | data | lr | solved by epoch 1 | by 2 | by 3 |", "|---|---|---|---|---|---|"]
+    most = max(epochs for _, epochs, _ in MAP_SETTINGS.values())
+    lines = ["| settings | data | lr | solved by epoch 1 | " + " | ".join(f"by {n}" for n in range(2, most + 1)) + " |",
+             "|---|---|---|" + "---|" * most]
     for settings in MAP_SETTINGS:
         for data in CAUSES:
             by_lr, epochs = _map_records(records, settings, data)
             for lr, recs in by_lr.items():
-                cells = []
-                for n in range(1, 4):
-                    k = sum(1 for r in recs if (solved_epoch(r) or 99) <= n)
-                    cells.append(f"{k} / {len(recs)}" if n <= epochs and recs else "–")
+                cells = [f"{sum(_solved_by(r, n) for r in recs)} / {len(recs)}" if n <= epochs and recs else "–"
+                         for n in range(1, most + 1)]
                 lines.append(f"| {settings} | {data} | {lr:g} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -158,7 +166,7 @@ def plot_map(records):
             by_lr, epochs = _map_records(records, settings, data)
             lrs = [lr for lr, recs in by_lr.items() if recs]
             for n, style in zip(range(1, epochs + 1), ("o:", "s--", "^-"), strict=False):
-                p = [np.mean([(solved_epoch(r) or 99) <= n for r in by_lr[lr]]) for lr in lrs]
+                p = [np.mean([_solved_by(r, n) for r in by_lr[lr]]) for lr in lrs]
                 ax.plot(lrs, p, style, color=COLOURS[settings], alpha=0.45 + 0.55 * n / 3, ms=6,
                         label=f"{settings} settings, within {n} epoch{'s' if n > 1 else ''}")
         report_runs = [r for r in report000.REPORT_RUNS if r.group == f"report-{data}" and not
@@ -183,14 +191,10 @@ def mechanics_findings(records):
             if run.id in records]
     if not recs:
         return "No mechanics run has been executed yet."
-    solved = sorted(solved_epoch(r) for r in recs if solved_epoch(r))
-    others = {}
-    for r in recs:
-        if not solved_epoch(r):
-            others[_ending(r)] = others.get(_ending(r), 0) + 1
+    solved = sorted(e for e in map(solved_epoch, recs) if e)
     text = (f"**{len(solved)} of the {len(recs)} runs solved the test set** within the report's epochs"
             + (f", in epoch {solved[0]} to {solved[-1]} (median {np.median(solved):g})" if solved else ""))
-    rest = ", ".join(f"{n} {why}" for why, n in sorted(others.items()))
+    rest = _others(recs)
     return text + (f"; the others: {rest}." if rest else "; none stopped with a rising loss, none diverged.")
 
 
@@ -200,7 +204,7 @@ FINAL_ROWS = (*((f"len{n}", f"fixed length {n}") for n in FINAL_LENGTHS), ("var"
 
 def final_table(records, runs_dir):
     """The final-label runs: per length (and lengths 1-50, and the curriculum), each seed's outcome."""
-    lines = ["| strings | solved within 4 epochs | each seed: test accuracy at the end (epochs run) |",
+    lines = [f"| strings | solved within {FINAL['epochs']} epochs | each seed: test accuracy at the end (epochs run) |",
              "|---|---|---|"]
     for kind, label in FINAL_ROWS:
         ids = [f"final-{kind}-s{s}" for s in FINAL_SEEDS]
@@ -225,7 +229,7 @@ def plot_final(records):
         axes[0].plot(FINAL_LENGTHS, acc, "o-", color=f"C{seed}", label=f"seed {seed}")
     axes[0].axhline(0.5, color="grey", ls=":", label="chance")
     axes[0].set(xlabel="fixed string length", ylabel="test accuracy at the end", ylim=(0.4, 1.02),
-                xticks=FINAL_LENGTHS, title="a label only at the end, fixed length (at most 4 epochs)")
+                xticks=FINAL_LENGTHS, title=f"a label only at the end, fixed length (at most {FINAL['epochs']} epochs)")
     _legend(axes[0], fontsize=9)
     # Runs that solve in epoch 1 are single points on top of each other: the markers differ in shape and size.
     for kind, colour, marker, size in (("len50", "tab:red", "o", 5), ("cur", "tab:green", "s", 11),
@@ -239,7 +243,7 @@ def plot_final(records):
                              label=label)
                 label = None
     axes[1].axhline(0.5, color="grey", ls=":")
-    axes[1].set(xlabel="epoch", ylabel="test accuracy", ylim=(0.4, 1.02), xticks=range(1, 5),
+    axes[1].set(xlabel="epoch", ylabel="test accuracy", ylim=(0.4, 1.02), xticks=range(1, FINAL["epochs"] + 1),
                 title=f"after each epoch ({len(FINAL_SEEDS)} seeds each; a run stops once solved)")
     _legend(axes[1], fontsize=9)
     fig.tight_layout()

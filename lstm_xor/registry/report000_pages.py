@@ -34,7 +34,8 @@ def outcome(record):
     if record["status"] == "diverged":
         return f"diverged in epoch {record['diverged_epoch'] + 1}"
     why = {"stopped": "loss rising, stopped", "completed": "not solved"}.get(record["status"], record["status"])
-    return f"{why} after {record['epochs_completed']} epochs, {100 * record['test']['sequence_accuracy']:.1f}%"
+    n = record["epochs_completed"]
+    return f"{why} after {n} epoch{'s' if n != 1 else ''}, {100 * record['test']['sequence_accuracy']:.1f}%"
 
 
 def _report_outcome(r):
@@ -68,7 +69,8 @@ def _as_printed(v):
     return "–" if v is None else str(v)
 
 
-def _count(correct, n, printed=None):
+def count_text(correct, n, printed=None):
+    """'19616 (98.080000%)': a count of right test strings with its percentage (as printed, if given); – for None."""
     if correct is None:
         return "–"
     return f"{correct} ({printed if printed is not None else f'{100 * correct / n:g}'}%)"
@@ -94,10 +96,10 @@ def compare(run, record):
         if e + 1 != run.epochs:  # the last epoch's is the row above
             rows.append((f"loss, end of epoch {e + 1} (the report's Epoch:{e})", _as_printed(v),
                          loss(ends[e] if e < len(ends) else None)))
-    rows += [(f"last bit right, of {n:,}", _count(r["correct_last_bit"], n, printed.get("last_bit_pct")),
-              _count(test.get("correct_last_bit"), n)),
-             (f"whole string right, of {n:,}", _count(r["correct_sequences"], n, printed.get("sequence_pct")),
-              _count(test.get("correct_sequences"), n)),
+    rows += [(f"last bit right, of {n:,}", count_text(r["correct_last_bit"], n, printed.get("last_bit_pct")),
+              count_text(test.get("correct_last_bit"), n)),
+             (f"whole string right, of {n:,}", count_text(r["correct_sequences"], n, printed.get("sequence_pct")),
+              count_text(test.get("correct_sequences"), n)),
              ("first epoch with every test string right", "–" if r["correct_sequences"] is None else "never",
               f"{report.first_epoch_at(record, 'test_sequence_accuracy') or 'never'}")]
     return ["| | report | ours |", "|---|---|---|", *(f"| {a} | {b} | {c} |" for a, b, c in rows), "",

@@ -14,10 +14,9 @@ from lstm_xor import registry
 from lstm_xor.registry.report000 import REPORT_TEST_N
 from lstm_xor.registry.report000_pages import report_scale
 from lstm_xor.registry.report000_tables import iterations_per_epoch
-from lstm_xor.report import moving_mean, thin
+from lstm_xor.report import ERROR_FLOOR, error_axis, errors_drawn, moving_mean, thin
 
 UNDERFLOW = float(np.finfo(np.float32).tiny)  # a loss below this (0 included) is marked "0 (underflow)" on the floor
-ERROR_FLOOR = 0.3  # where plot_errors draws 0 errors on its log axis, a row labelled "0"
 FEW_POINTS = 6  # curves with fewer points get a marker on every point
 LEGEND_FONTSIZE = 9
 WIDTH, ROW_HEIGHT = 10.0, 3.4  # inches: one row per panel, legible at a laptop's page width
@@ -156,20 +155,6 @@ def plot_overlay(records, panels, per="iteration", scale=True, smooth=None, titl
     return fig
 
 
-def _floor_axis(ax, n):
-    """A log axis of errors out of n, with 0 drawn at ERROR_FLOOR on a row labelled "0"."""
-    from matplotlib.ticker import FixedLocator, NullFormatter
-    ax.set_yscale("log")
-    ax.set_ylim(ERROR_FLOOR / 1.6, n * 1.6)
-    ticks = [ERROR_FLOOR] + [10.0 ** k for k in range(int(np.log10(n)) + 1)]
-    ax.yaxis.set_major_locator(FixedLocator(ticks))
-    ax.set_yticklabels(["0"] + [f"{t:,.0f}" for t in ticks[1:]])
-    ax.yaxis.set_minor_locator(FixedLocator([m * 10.0 ** k for k in range(int(np.log10(n)) + 1)
-                                             for m in range(2, 10) if m * 10.0 ** k < n]))
-    ax.yaxis.set_minor_formatter(NullFormatter())
-    ax.axhspan(ERROR_FLOOR / 1.6, np.sqrt(ERROR_FLOOR), color="0.93", zorder=0)  # the "0" row
-
-
 def plot_errors(records, panels, title=""):
     """Test errors per epoch (1-based), of n test strings: the last bit and the whole string, one row per panel.
 
@@ -192,9 +177,10 @@ def plot_errors(records, panels, title=""):
             n_max = max(n_max, n)
             epochs = np.arange(1, len(h["test_sequence_accuracy"]) + 1)
             for ax, key in zip(axes[p], ("last_bit", "sequence"), strict=True):
-                wrong = n - np.rint(np.asarray(h[f"test_{key}_accuracy"], dtype=float) * n)
-                _curve(ax, epochs, np.where(wrong > 0, wrong, ERROR_FLOOR), style, label=run_id,
-                       mark=(wrong == 0) & np.r_[True, wrong[:-1] > 0])  # where it comes down to 0
+                wrong = errors_drawn(h[f"test_{key}_accuracy"], n)
+                zero = wrong == ERROR_FLOOR
+                # the run's marker where it comes down to 0
+                _curve(ax, epochs, wrong, style, label=run_id, mark=zero & np.r_[True, ~zero[:-1]])
             errors = report_figures(run_id)["errors"]
             if errors:
                 for ax, wrong in zip(axes[p], errors[1:], strict=True):
@@ -202,7 +188,7 @@ def plot_errors(records, panels, title=""):
                 extra[QUOTED_ERRORS] = REPORT_MARKER
         quoted |= bool(extra)
         for ax, what in zip(axes[p], ("last bit wrong", "whole string wrong"), strict=True):
-            _floor_axis(ax, n_max)
+            error_axis(ax, n_max)
             ax.set(title=f"{name}: {what}", ylabel=f"test strings wrong, of {n_max:,}")
         _legend(axes[p, 1], extra)
     for ax in axes[-1]:

@@ -14,7 +14,7 @@ import numpy as np
 
 from lstm_xor import registry
 from lstm_xor.registry import report000
-from lstm_xor.registry.report000_pages import report_scale
+from lstm_xor.registry.report000_pages import count_text, report_scale
 from lstm_xor.report import first_epoch_at, link, moving_mean, number_text, seconds_text, status_text
 
 THRESHOLDS = (("last bit >= 99%", "last_bit", 0.99), ("whole string >= 90%", "sequence", 0.90),
@@ -62,7 +62,7 @@ def _count(correct, fraction, n=None):
 def _report_count(r, key):
     """The report's count of right test strings with its percentage as printed ('19616 (98.080000%)'), or –."""
     count = r["correct_last_bit" if key == "last_bit" else "correct_sequences"]
-    return "–" if count is None else f"{count} ({r['printed'][f'{key}_pct']}%)"
+    return count_text(count, report000.REPORT_TEST_N, r["printed"].get(f"{key}_pct"))
 
 
 def _first_solved(record):
