@@ -31,7 +31,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m lstm_xor", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     add_config_flags(sub.add_parser("train", help="train one run and write its record"))
-    from lstm_xor import baselines, bench, runs
+    from lstm_xor.publish import driver as runs
+    from lstm_xor.study import baselines, bench
     runs.add_arguments(sub.add_parser("runs", help="execute the run registry through papermill"))
     bench.add_arguments(sub.add_parser("bench", help="seconds per epoch against torch.nn.LSTM"))
     baselines.add_arguments(sub.add_parser("baselines", help="report 002's classifiers without recurrence"))

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from lstm_xor.config import RunConfig
-from lstm_xor.loop import Trainer, train
 from lstm_xor.tasks import get_task
 from lstm_xor.tasks.adder import AddSet, add_digits, carry_chains, digits_of, draw, make_set, parse_range, solved_step
 from lstm_xor.tasks.base import Batch, Step
+from lstm_xor.train.loop import Trainer, train
 
 TASK = get_task("adder")
 

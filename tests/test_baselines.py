@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from lstm_xor.baselines import dtw, fit_logistic, nearest_neighbour, summary_features
 from lstm_xor.data.sequences import pack
+from lstm_xor.study.baselines import dtw, fit_logistic, nearest_neighbour, summary_features
 
 
 def _naive_dtw(a, b, window=None, squared=False):

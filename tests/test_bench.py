@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from lstm_xor import bench
+from lstm_xor.study import bench
 
 TINY_TOKENS = {"batch_size": 8, "hidden": 8, "embed": 4, "length": 5}
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lstm_xor import registry, runs
+from lstm_xor import reports
+from lstm_xor.publish import driver as runs
 
 REPO = Path(__file__).resolve().parents[1]
 BOOK = REPO / "book"
@@ -69,34 +70,34 @@ def test_toc_lists_runs_and_scaling_only_where_present(tmp_path):
     (book.root / "scaling" / "scaling.ipynb").write_text("{}")
     assert "file: scaling/scaling" in runs.toc_text(book)
     # every registry run would be listed, in its group's part
-    for run in registry.RUNS:
+    for run in reports.RUNS:
         (book.runs / f"{run.id}.ipynb").write_text("{}")
     full = runs.toc_text(book)
-    assert all(f"runs/{r.id}\n" in full for r in registry.RUNS)
+    assert all(f"runs/{r.id}\n" in full for r in reports.RUNS)
 
 
 def test_toc_has_one_part_per_report_then_its_groups(tmp_path):
     book = runs.Book(tmp_path / "book")
     book.runs.mkdir(parents=True)
-    for part in registry.PARTS:
+    for part in reports.PARTS:
         for page in part.pages + part.summaries:
             (book.root / page).parent.mkdir(parents=True, exist_ok=True)
             (book.root / page).write_text("{}")
-    for run in registry.RUNS:
+    for run in reports.RUNS:
         (book.runs / f"{run.id}.ipynb").write_text("{}")
     toc = yaml.safe_load(runs.toc_text(book))
     assert toc["root"] == "intro"
     expected = []
-    for part in registry.PARTS:
+    for part in reports.PARTS:
         expected.append((part.caption, [str(Path(p).with_suffix("")) for p in part.pages + part.summaries]))
         expected += [(g.caption, [f"runs/{r.id}" for r in g.runs]) for g in part.groups]
     assert [(p["caption"], [c["file"] for c in p["chapters"]]) for p in toc["parts"]] == expected
     # a report's pages are listed only where they exist; an empty group gets no caption
-    (book.root / registry.PARTS[0].summaries[0]).unlink()
-    (book.runs / f"{registry.RUNS[0].id}.ipynb").unlink()
+    (book.root / reports.PARTS[0].summaries[0]).unlink()
+    (book.runs / f"{reports.RUNS[0].id}.ipynb").unlink()
     text = runs.toc_text(book)
-    assert Path(registry.PARTS[0].summaries[0]).with_suffix("").as_posix() not in text
-    assert f"runs/{registry.RUNS[0].id}\n" not in text
+    assert Path(reports.PARTS[0].summaries[0]).with_suffix("").as_posix() not in text
+    assert f"runs/{reports.RUNS[0].id}\n" not in text
 
 
 @pytest.mark.slow
@@ -115,7 +116,7 @@ def test_book_builds_without_warnings_from_a_quick_profile(tmp_path):
     build = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
     html = tmp_path / "out" / "_build" / "html"
-    pages = [Path(p).with_suffix("").as_posix() for part in registry.PARTS for p in part.pages + part.summaries]
+    pages = [Path(p).with_suffix("").as_posix() for part in reports.PARTS for p in part.pages + part.summaries]
     assert {"parity", "summary/report", "summary/ours", "adder", "summary/adder", "classify",
             "summary/classify", "bptt", "summary/bptt", "forecast", "summary/forecast"} <= set(pages)
     for page in ["intro"] + pages + [f"runs/{i}" for i in ids]:

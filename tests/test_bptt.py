@@ -6,10 +6,10 @@ import pytest
 from conftest import numerical_grad, rel_error
 
 from lstm_xor.bptt import carry_scale, cuts, run_chunks
-from lstm_xor.loop import train
 from lstm_xor.nn import cells
 from lstm_xor.nn.model import Model
 from lstm_xor.tasks.base import Batch
+from lstm_xor.train.loop import train
 
 
 def _problem(cell, layers, rng, lengths, D=2, H=3, C=2):
@@ -202,8 +202,8 @@ def test_state_gradients_and_their_norms_against_central_differences(cell, layer
 def test_a_run_records_the_state_gradient_norms_before_and_after_training(tmp_path):
     from lstm_xor.bptt import state_gradient_norms
     from lstm_xor.config import RunConfig
-    from lstm_xor.loop import build_model
     from lstm_xor.tasks.parity import TASK
+    from lstm_xor.train.loop import build_model
     values = _parity(min_length=12, gradient_distances="1,5,11", metrics_path=str(tmp_path / "run.json"))
     record = train(values, progress=False)
     found = record["state_gradients"]

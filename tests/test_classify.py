@@ -6,9 +6,9 @@ import pytest
 from lstm_xor.config import RunConfig
 from lstm_xor.data.pen import write_pen
 from lstm_xor.data.sequences import frames
-from lstm_xor.loop import train
 from lstm_xor.tasks import get_task
 from lstm_xor.tasks.base import Batch
+from lstm_xor.train.loop import train
 
 TASK = get_task("classify")
 

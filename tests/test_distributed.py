@@ -19,8 +19,8 @@ from lstm_xor import launch
 from lstm_xor.comm import SerialComm, world_comm
 from lstm_xor.config import RunConfig
 from lstm_xor.launch import ControllerError, EngineJobError, cores, mpi_env, mpiexec_command, run_notebook
-from lstm_xor.loop import build_model, train
 from lstm_xor.records import load_checkpoint, read_record
+from lstm_xor.train.loop import build_model, train
 
 # float64, so engine counts may differ only by the order of floating-point sums; two layers with
 # dropout between them, whose masks are drawn for the global batch and so must not depend on the rank.

@@ -6,8 +6,8 @@ import pytest
 from lstm_xor import forecast_baselines as fb
 from lstm_xor.config import RunConfig
 from lstm_xor.data.series import fit_scale, load_series, split_in_time
-from lstm_xor.loop import build_model, train
 from lstm_xor.tasks.forecast import TASK
+from lstm_xor.train.loop import build_model, train
 
 
 def _config(**kw):

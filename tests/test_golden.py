@@ -21,7 +21,7 @@ import pytest
 
 from lstm_xor import NUMERICS_VERSION
 from lstm_xor.config import RunConfig
-from lstm_xor.loop import train
+from lstm_xor.train.loop import train
 
 GOLDEN = Path(__file__).with_name("golden.json")
 BASE = dict(n_samples=240, min_length=2, max_length=9, hidden=8, batch_size=16, epochs=2, dtype="float64")

@@ -12,11 +12,11 @@ import pytest
 
 from lstm_xor.config import RunConfig
 from lstm_xor.data.batching import epoch_batches
-from lstm_xor.loop import Trainer, train
 from lstm_xor.records import load_checkpoint, write_record
 from lstm_xor.tasks.base import Step
 from lstm_xor.tasks.parity import TASK as PARITY
 from lstm_xor.tasks.parity import batch_arrays, make_parity
+from lstm_xor.train.loop import Trainer, train
 
 TINY = dict(n_samples=400, min_length=3, max_length=8, hidden=8, batch_size=16, epochs=2)
 VOLATILE = ("wall_seconds", "epoch_seconds", "environment")
@@ -153,7 +153,7 @@ def test_longer_strings_are_evaluated(tmp_path):
 
 
 def test_package_trains_with_numpy_alone():
-    code = ("import sys, lstm_xor.loop, lstm_xor.cli, lstm_xor.launch, lstm_xor.comm\n"
+    code = ("import sys, lstm_xor.train.loop, lstm_xor.cli, lstm_xor.launch, lstm_xor.comm\n"
             "print(sorted({m.split('.')[0] for m in sys.modules} & "
             "{'mpi4py', 'ipyparallel', 'matplotlib', 'tqdm', 'papermill', 'torch'}))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -230,7 +230,7 @@ def with_valid(monkeypatch):
 
 
 def test_best_epoch_follows_the_min_delta_rule():
-    from lstm_xor.loop import best_epoch
+    from lstm_xor.train.loop import best_epoch
     assert best_epoch([1.0], 0.1) == (0, 0)
     assert best_epoch([1.0, 0.95, 0.85, 0.84, 0.9], 0.1) == (2, 2)  # 0.95 is not better by more than 0.1
     assert best_epoch([1.0, 0.5, 0.3], 0.0) == (2, 0)

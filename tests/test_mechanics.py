@@ -7,9 +7,9 @@ import pytest
 
 from lstm_xor.config import RunConfig
 from lstm_xor.data.batching import epoch_batches
-from lstm_xor.loop import Trainer, build_model, train
 from lstm_xor.optim import Adam
 from lstm_xor.tasks.parity import ParitySet, batch_arrays, make_parity
+from lstm_xor.train.loop import Trainer, build_model, train
 
 
 def _two_steps(variant, reset=False):

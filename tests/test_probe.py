@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lstm_xor import probe
 from lstm_xor.nn import cells
 from lstm_xor.nn.model import Model
+from lstm_xor.study import probe
 from lstm_xor.tasks.parity import make_parity
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "explore.ipynb"

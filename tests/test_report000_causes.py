@@ -3,16 +3,16 @@
 import matplotlib
 import pytest
 
-from lstm_xor import registry, report
-from lstm_xor.registry import report000_causes as causes
-from lstm_xor.registry import report000_causes_tables as tables
+from lstm_xor import render, reports
+from lstm_xor.reports.r000 import causes
+from lstm_xor.reports.r000 import causes_tables as tables
 
 matplotlib.use("Agg")
 
 
 def test_each_mechanic_is_its_own_run_on_the_reports_settings_and_all_together_is_their_union():
-    fixed = {run.id: run.config() for run in registry.RUNS if run.group == "causes-fixed"}
-    variable = {run.id: run.config() for run in registry.RUNS if run.group == "causes-variable"}
+    fixed = {run.id: run.config() for run in reports.RUNS if run.group == "causes-fixed"}
+    variable = {run.id: run.config() for run in reports.RUNS if run.group == "causes-variable"}
     per_row = [len(causes.SLOW.get(name, causes.SEEDS)) for name in causes.MECHANICS]
     assert len(variable) == sum(per_row) and len(fixed) == sum(per_row) - 5  # no step row at fixed length
     none = variable["cause-variable-none-s0"]
@@ -62,7 +62,7 @@ def test_the_map_counts_solved_within_each_epoch_and_the_plots_draw():
 
 
 def test_the_map_has_five_seeds_per_rate_for_both_settings_and_ours_are_our_defaults():
-    runs = {run.id: run for run in registry.RUNS if run.group.startswith("map-")}
+    runs = {run.id: run for run in reports.RUNS if run.group.startswith("map-")}
     for settings, (lrs, epochs, _) in causes.MAP_SETTINGS.items():
         for data in causes.CAUSES:
             ids = [i for i in runs if i.startswith(f"map-{settings}-{data}-")]
@@ -81,7 +81,7 @@ def test_the_final_label_table_gives_each_seed_and_the_plot_draws_what_exists():
     assert "| fixed length 50, curriculum in epoch 1 | 1 / 1 (of 3 planned) |" in table
     fig = tables.plot_final(records)
     assert [line.get_label() for line in fig.axes[1].lines][:1] == ["fixed length 50, curriculum in epoch 1"]
-    final = {run.id: run.config() for run in registry.RUNS if run.group == "final-label"}
+    final = {run.id: run.config() for run in reports.RUNS if run.group == "final-label"}
     assert len(final) == 7 * len(causes.FINAL_SEEDS)
     assert {(c["labels"], c["stop_when"], c["epochs"]) for c in final.values()} == {("final", "sequence_accuracy:1", 4)}
 
@@ -96,5 +96,5 @@ def test_the_machine_time_counts_overlapping_runs_once():
         return {"driver": {"finished": f"2026-12-01T06:00:{finished:02d}+00:00", "notebook_seconds": seconds}}
 
     records = [stamped(10, 10.0), stamped(15, 10.0), stamped(25, 5.0), {"status": "completed"}]
-    assert report.busy_seconds(records) == pytest.approx(20.0)  # 0-15 and 20-25
-    assert report.busy_seconds([]) == 0.0
+    assert render.busy_seconds(records) == pytest.approx(20.0)  # 0-15 and 20-25
+    assert render.busy_seconds([]) == 0.0

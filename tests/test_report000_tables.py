@@ -7,10 +7,10 @@ import matplotlib
 import numpy as np
 import pytest
 
-from lstm_xor import registry, report
-from lstm_xor.registry import report000
-from lstm_xor.registry import report000_plots as p000
-from lstm_xor.registry import report000_tables as r000
+from lstm_xor import render, reports
+from lstm_xor.reports.r000 import plots as p000
+from lstm_xor.reports.r000 import runs as report000
+from lstm_xor.reports.r000 import tables as r000
 
 matplotlib.use("Agg")
 
@@ -19,7 +19,7 @@ REPORT_TEXT = sorted(glob.glob("/work/shared/seeds/000_*.txt"))
 
 def record(run_id, sequence, last_bit=None, losses=None, n_samples=None):
     """A synthetic record of a registry run: per-epoch test accuracies (whole string, last bit), iteration losses."""
-    config = registry.get(run_id).config()
+    config = reports.get(run_id).config()
     if n_samples:
         config["n_samples"] = n_samples
     last_bit = sequence if last_bit is None else last_bit
@@ -121,9 +121,9 @@ def test_plot_errors_puts_zero_errors_on_the_floor_and_marks_the_reports_final_e
     records = {"fixed-03": record("fixed-03", [0.0, 0.5, 1.0], last_bit=[0.5, 1.0, 1.0])}
     fig = p000.plot_errors(records, [("fixed", ["fixed-03", "fixed-04"])])
     bit, seq = fig.axes[:2]
-    np.testing.assert_allclose(_lines(bit, "fixed-03")[0].get_ydata(), [10_000, report.ERROR_FLOOR, report.ERROR_FLOOR])
-    np.testing.assert_allclose(_lines(seq, "fixed-03")[0].get_ydata(), [20_000, 10_000, report.ERROR_FLOOR])
-    assert bit.get_ylim()[0] < report.ERROR_FLOOR < 1 and "0" == bit.get_yticklabels()[0].get_text()
+    np.testing.assert_allclose(_lines(bit, "fixed-03")[0].get_ydata(), [10_000, render.ERROR_FLOOR, render.ERROR_FLOOR])
+    np.testing.assert_allclose(_lines(seq, "fixed-03")[0].get_ydata(), [20_000, 10_000, render.ERROR_FLOOR])
+    assert bit.get_ylim()[0] < render.ERROR_FLOOR < 1 and "0" == bit.get_yticklabels()[0].get_text()
     stars = [(tuple(line.get_xdata()), tuple(line.get_ydata())) for ax in (bit, seq) for line in _lines(ax)
              if line.get_marker() == "*"]
     assert stars == [((12,), (384,)), ((12,), (12_090,))]  # 20,000 - 19616 and - 7910, at its 12th epoch

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from lstm_xor.loop import train
-from lstm_xor.registry import report001 as r001
-from lstm_xor.registry import report001_tables as t001
-from lstm_xor.registry import report004 as r004
-from lstm_xor.registry import report004_tables as t004
+from lstm_xor.reports.r001 import runs as r001
+from lstm_xor.reports.r001 import tables as t001
+from lstm_xor.reports.r004 import runs as r004
+from lstm_xor.reports.r004 import tables as t004
+from lstm_xor.train.loop import train
 
 
 def test_report004_runs_cover_every_mode_and_cell_on_a_long_memory_task():

@@ -5,11 +5,12 @@ import json
 import numpy as np
 import pytest
 
-from lstm_xor import baselines, runs
 from lstm_xor.cli import main
-from lstm_xor.loop import train
-from lstm_xor.registry import report002 as r002
-from lstm_xor.registry import report002_tables as tables
+from lstm_xor.publish import driver as runs
+from lstm_xor.reports.r002 import runs as r002
+from lstm_xor.reports.r002 import tables
+from lstm_xor.study import baselines
+from lstm_xor.train.loop import train
 
 
 def test_every_sweep_the_report_tabulates_is_registered_in_its_setting():
@@ -36,7 +37,7 @@ def test_a_run_pins_its_engines_and_the_command_line_overrides_it():
     run = r002.UNIT_RUNS[0]
     assert runs.profile_config(run, "full")["engines"] == 1  # batch size 1: one engine's work
     assert runs.profile_config(run, "full", engines=2)["engines"] == 2
-    parity = next(run for run in runs.registry.RUNS if run.id == "fixed-03")
+    parity = next(run for run in runs.reports.RUNS if run.id == "fixed-03")
     assert runs.profile_config(parity, "full")["engines"] == 2
 
 

@@ -11,11 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lstm_xor import NUMERICS_VERSION, pages, registry, runs
+from lstm_xor import NUMERICS_VERSION, reports
 from lstm_xor.config import RunConfig
-from lstm_xor.loop import train
 from lstm_xor.optim import lr_at
-from lstm_xor.registry import report000
+from lstm_xor.publish import driver as runs
+from lstm_xor.publish import pages
+from lstm_xor.reports.r000 import runs as report000
+from lstm_xor.train.loop import train
 
 BOOK = Path(__file__).resolve().parents[1] / "book"
 
@@ -24,7 +26,7 @@ BOOK = Path(__file__).resolve().parents[1] / "book"
 
 def test_registry_lists_every_documented_run():
     groups = {}
-    for run in registry.RUNS:
+    for run in reports.RUNS:
         groups.setdefault(run.group, []).append(run.id)
     assert groups["report-fixed"] == ["fixed-uniform"] + [f"fixed-{n:02d}" for n in range(1, 7)]
     assert groups["report-variable"] == [f"variable-{n:02d}" for n in range(1, 28)]
@@ -32,13 +34,13 @@ def test_registry_lists_every_documented_run():
     ours = set(groups["ours"])
     assert {f"default-{k}-s{s}" for k in ("fixed", "variable") for s in (0, 1, 2)} <= ours
     assert {"final-variable", "final-fixed", "final-fixed-curriculum"} <= ours
-    assert len(set(registry.BY_ID)) == len(registry.RUNS)
-    bad = [run.id for run in registry.RUNS if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", run.id)]
+    assert len(set(reports.BY_ID)) == len(reports.RUNS)
+    bad = [run.id for run in reports.RUNS if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", run.id)]
     assert not bad, f"run ids name book pages: letters, digits and dashes only, got {bad}"
 
 
 def test_every_entry_is_a_valid_config_in_runconfig_names():
-    for run in registry.RUNS:
+    for run in reports.RUNS:
         config = run.config()  # validates
         assert set(run.params) <= set(config)
         if run.report is not None and run in report000.REPORT_RUNS:
@@ -65,7 +67,7 @@ def test_report_figures_are_consistent():
 
 
 def test_registry_figures_spot_check():
-    f6, v27 = registry.get("fixed-06"), registry.get("variable-27")
+    f6, v27 = reports.get("fixed-06"), reports.get("variable-27")
     assert (f6.params["lr"], f6.epochs, f6.report["correct_last_bit"], f6.report["correct_sequences"],
             f6.report["min_batch_loss"]) == (0.00075, 20, 19978, 18932, 1.075)
     assert v27.params["lr_schedule"] == "0:0.00035,20:0.00004,46:0.00001" and v27.epochs == 125
@@ -73,38 +75,38 @@ def test_registry_figures_spot_check():
         19938, 18838, 0.405)
     assert v27.report["epoch_losses"] == {19: 44, 20: 132, 45: 4, 46: 5, 124: 5}
     # Runs the author stopped: the epochs actually run, in our reading.
-    epochs = {i: registry.get(i).epochs for i in ("fixed-01", "fixed-02", "variable-01", "variable-02",
+    epochs = {i: reports.get(i).epochs for i in ("fixed-01", "fixed-02", "variable-01", "variable-02",
                                                   "variable-03", "variable-06", "variable-09")}
     assert epochs == {"fixed-01": 5, "fixed-02": 3, "variable-01": 12, "variable-02": 9, "variable-03": 13,
                       "variable-06": 18, "variable-09": 16}
-    uniform = registry.get("fixed-uniform").config()
+    uniform = reports.get("fixed-uniform").config()
     assert (uniform["init"], uniform["lr"], uniform["epochs"]) == ("uniform", 0.00075, 21)
-    assert registry.get("final-fixed-curriculum").config()["curriculum_epochs"] == 1.0
-    assert registry.get("default-variable-s2").config()["eval_lengths"] == "100,200,500"
+    assert reports.get("final-fixed-curriculum").config()["curriculum_epochs"] == 1.0
+    assert reports.get("default-variable-s2").config()["eval_lengths"] == "100,200,500"
 
 
 def test_parts_cover_every_run_once_and_list_pages_that_exist():
-    shown = [run.id for part in registry.PARTS for group in part.groups for run in group.runs]
-    assert sorted(shown) == sorted(run.id for run in registry.RUNS) and len(shown) == len(set(shown))
-    groups = [group.name for part in registry.PARTS for group in part.groups]
+    shown = [run.id for part in reports.PARTS for group in part.groups for run in group.runs]
+    assert sorted(shown) == sorted(run.id for run in reports.RUNS) and len(shown) == len(set(shown))
+    groups = [group.name for part in reports.PARTS for group in part.groups]
     assert len(groups) == len(set(groups))  # a run's group names its part
-    assert [p.report for p in registry.PARTS] == sorted({p.report for p in registry.PARTS})  # one per report
-    for part in registry.PARTS:
+    assert [p.report for p in reports.PARTS] == sorted({p.report for p in reports.PARTS})  # one per report
+    for part in reports.PARTS:
         for run in part.runs:
-            assert registry.part_of(run) is part
+            assert reports.part_of(run) is part
         for page in part.pages + part.summaries:
             assert (BOOK / page).is_file(), f"part {part.report} lists {page}, which is not in book/"
         assert all(p.endswith(".md") for p in part.pages) and all(s.endswith(".ipynb") for s in part.summaries)
-    assert runs.SUMMARIES == (runs.ROOT, *(s for part in registry.PARTS for s in part.summaries))
-    assert registry.part_of(registry.get("final-fixed")) is report000.PART  # our parity runs: report 000's part
+    assert runs.SUMMARIES == (runs.ROOT, *(s for part in reports.PARTS for s in part.summaries))
+    assert reports.part_of(reports.get("final-fixed")) is report000.PART  # our parity runs: report 000's part
     with pytest.raises(ValueError, match="no part"):
-        registry.part_of(registry.Run("stray", "nowhere", "A run of no part", {}))
+        reports.part_of(reports.Run("stray", "nowhere", "A run of no part", {}))
 
 
 def test_registry_and_report_import_no_circle():
     # The generic report code loads no registry module; the registry knows nothing of the driver.
-    code = ("import sys, lstm_xor.report; assert 'lstm_xor.registry' not in sys.modules, 'report'; "
-            "import lstm_xor.registry; assert 'lstm_xor.runs' not in sys.modules, 'registry'")
+    code = ("import sys, lstm_xor.render; assert 'lstm_xor.reports' not in sys.modules, 'report'; "
+            "import lstm_xor.reports; assert 'lstm_xor.publish.driver' not in sys.modules, 'registry'")
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -122,7 +124,7 @@ def test_run_page_words_come_from_the_runs_part():
 
 
 def _finished(run_id, **record):
-    run = registry.get(run_id)
+    run = reports.get(run_id)
     history = dict(iteration_loss=[900.0, 500.0, 400.0, 5.0], epoch_loss=[1400.0, 405.0],
                    test_sequence_accuracy=[0.4, 1.0], test_last_bit_accuracy=[0.9, 1.0])
     record = {"config": run.config(), "status": "completed", "epochs_completed": 2, "history": history,
@@ -150,7 +152,7 @@ def test_a_finished_report_page_heads_with_rate_and_outcomes_and_puts_report_bes
     assert [c["metadata"].get("tags") for c in cells[2:4]] == [["parameters", "hide-cell"],
                                                               ["injected-parameters", "hide-cell"]]
     assert "image/png" in cells[-1]["outputs"][0]["data"]  # report 000's history plots are drawn from the record
-    again = pages.finish(json.loads(json.dumps(nb)), registry.get("fixed-04"), record)
+    again = pages.finish(json.loads(json.dumps(nb)), reports.get("fixed-04"), record)
     assert again == nb  # refreshing a finished page changes nothing
 
 
@@ -199,7 +201,7 @@ def test_plan_shares_every_prefix_once():
 
 
 def test_prefix_compatibility_rules():
-    base = registry.get("variable-04").config()
+    base = reports.get("variable-04").config()
     assert runs.shared_epochs(base, dict(base, epochs=30, lr_schedule="0:0.00035,20:0.0001")) == 20
     assert runs.shared_epochs(base, dict(base, epochs=30, lr_schedule="0:0.00035,12:0.0001")) == 12
     assert runs.shared_epochs(base, dict(base, eval_lengths="100", keep_epochs="3", engines=2)) == 20
@@ -209,7 +211,7 @@ def test_prefix_compatibility_rules():
 
 
 def test_fingerprint_ignores_bookkeeping_only():
-    c = runs.profile_config(registry.get("fixed-03"))
+    c = runs.profile_config(reports.get("fixed-03"))
     fp = runs.fingerprint(c)
     assert runs.fingerprint(dict(c, engines=4, keep_epochs="12", metrics_path="x.json", resume=True)) == fp
     assert runs.fingerprint(dict(c, lr=0.0008)) != fp
@@ -217,7 +219,7 @@ def test_fingerprint_ignores_bookkeeping_only():
 
 
 def test_fingerprint_follows_the_numerics_version_not_the_package_version(monkeypatch):
-    c = runs.profile_config(registry.get("fixed-03"))
+    c = runs.profile_config(reports.get("fixed-03"))
     fp = runs.fingerprint(c)
     monkeypatch.setattr(runs, "__version__", "99.0")  # a release with no change to the numbers re-runs nothing
     assert runs.fingerprint(c) == fp
@@ -227,7 +229,7 @@ def test_fingerprint_follows_the_numerics_version_not_the_package_version(monkey
 
 def test_quick_profile_scales_every_run_down():
     steps = runs.plan(profile="quick")
-    assert len(steps) == len(registry.RUNS)
+    assert len(steps) == len(reports.RUNS)
     for s in steps:
         run_config = s.run.config()
         parity = run_config["task"] == "parity"
@@ -259,7 +261,7 @@ def _numbers(record):
 
 
 def test_resume_from_a_kept_checkpoint_equals_an_uninterrupted_run(tmp_path):
-    base = dict(runs.profile_config(registry.get("variable-19"), "quick"), epochs=3,
+    base = dict(runs.profile_config(reports.get("variable-19"), "quick"), epochs=3,
                 lr_schedule="0:0.00035,2:0.00004")
     whole = train(dict(base, metrics_path=str(tmp_path / "whole.json")), progress=False)
     # A shorter run with another schedule after its end keeps a checkpoint after epoch 2 ...
@@ -300,11 +302,11 @@ def test_quick_profile_runs_skips_and_is_deterministic(tmp_path):
     for run_id in ids:
         record = json.loads((book / "runs" / f"{run_id}.json").read_text())
         assert record["status"] == "completed" and record["epochs_completed"] == 2
-        assert record["driver"]["fingerprint"] == runs.fingerprint(runs.profile_config(registry.get(run_id), "quick"))
+        assert record["driver"]["fingerprint"] == runs.fingerprint(runs.profile_config(reports.get(run_id), "quick"))
         assert len(record["history"]["epoch_loss"]) == 2 and record["test"]["n"] == 80
         nb = json.loads((book / "runs" / f"{run_id}.ipynb").read_text())
         heading = "".join(nb["cells"][0]["source"]).splitlines()[0]  # the title the sidebar shows
-        assert heading.startswith(f"# {registry.get(run_id).title} · lr ") and " · ours " in heading, heading
+        assert heading.startswith(f"# {reports.get(run_id).title} · lr ") and " · ours " in heading, heading
         assert nb["metadata"]["papermill"]["exception"] is None
     # fixed-06 is fixed-03 continued: it started from fixed-03's checkpoint (quick: both 2 epochs, so 1 shared).
     f6 = json.loads((book / "runs" / "fixed-06.json").read_text())
@@ -333,9 +335,9 @@ def test_quick_profile_runs_skips_and_is_deterministic(tmp_path):
 
 @pytest.mark.slow
 def test_a_failing_run_is_reported_and_the_others_still_run(tmp_path, monkeypatch, capsys):
-    bad = registry.Run("broken", "ours", "A broken entry", dict(min_length=60, max_length=50), None, "", "")
-    good = registry.get("final-fixed")
-    monkeypatch.setattr(registry, "RUNS", [bad, good])
+    bad = reports.Run("broken", "ours", "A broken entry", dict(min_length=60, max_length=50), None, "", "")
+    good = reports.get("final-fixed")
+    monkeypatch.setattr(reports, "RUNS", [bad, good])
     code = runs.main(["--profile", "quick", "--book", str(tmp_path / "book"), "--no-summaries"])
     out = capsys.readouterr()
     assert code == 1
@@ -348,8 +350,8 @@ def test_a_failing_run_is_reported_and_the_others_still_run(tmp_path, monkeypatc
 
 
 def test_fingerprints_ignore_other_tasks_and_inert_parameters():
-    parity = registry.get("default-fixed-s0").config()
-    adder = registry.get("add-basic-gru-s0").config()
+    parity = reports.get("default-fixed-s0").config()
+    adder = reports.get("add-basic-gru-s0").config()
     own = {k: v for k, v in parity.items()
            if k not in ("digits", "train_range", "embed", "patience", "min_delta", "bptt", "bptt_k", "bptt_p", "lag",
                         "gradient_distances")}

@@ -8,8 +8,8 @@ import numpy as np
 import papermill as pm
 import pytest
 
-from lstm_xor import scaling
-from lstm_xor.loop import Trainer, build_model
+from lstm_xor.study import scaling
+from lstm_xor.train.loop import Trainer, build_model
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "scaling.ipynb"
 TINY = dict(hidden=16, batch_size=32, n_samples=2000)

@@ -16,8 +16,8 @@ import io
 import json
 from pathlib import Path
 
-from lstm_xor import registry, report
-from lstm_xor.registry.base import plain_headline
+from lstm_xor import render, reports
+from lstm_xor.reports.base import plain_headline
 
 COMPARISON = "comparison"  # the tag of the cell finish() puts after the first
 PLOT_CALL = "plot_history(record)"  # the code of the cell whose figure replot() draws again
@@ -31,7 +31,7 @@ def intro_cell(run, config, start=None, record=None):
     ('own', epoch, ...) when it resumed its own; ``record``: once it has run, for the headline.
     """
     c = config
-    part = registry.part_of(run)
+    part = reports.part_of(run)
     rate = f"lr schedule `{c['lr_schedule']}`" if c["lr_schedule"] else f"lr {c['lr']:g}"
     headline = part.headline(run, record) if record else plain_headline(run, record)
     at_most = " at most" if c.get("stop_when") or c.get("stop_patience") else ""
@@ -75,7 +75,7 @@ def _source(cell):
 
 def finish(nb, run, record):
     """The executed notebook ``nb`` (a dict, as in the .ipynb file) with its record's touches; in place."""
-    part = registry.part_of(run)
+    part = reports.part_of(run)
     cells = nb["cells"]
     for cell in cells:
         tags = cell.setdefault("metadata", {}).setdefault("tags", [])
@@ -98,7 +98,7 @@ def finish(nb, run, record):
 
 @functools.cache
 def _drawing_code():
-    return Path(report.__file__).read_bytes()
+    return Path(render.__file__).read_bytes()
 
 
 def _drawn_from(record):
@@ -117,7 +117,7 @@ def _replot(cells, record):
     stamp = _drawn_from(record)
     if [o.get("data", {}).get("text/plain") for o in cell.get("outputs", [])] == [[stamp]]:
         return
-    fig = report.plot_history(record)
+    fig = render.plot_history(record)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", bbox_inches="tight", dpi=72, metadata={"Software": None})
     plt.close(fig)

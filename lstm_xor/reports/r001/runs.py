@@ -23,7 +23,7 @@ CO2 (1958-2001), each split in time order into 60% training, 20% validation and
   error), one step ahead and iterated up to 8 steps.
 """
 
-from lstm_xor.registry.base import Group, Part, Run
+from lstm_xor.reports.base import Group, Part, Run
 
 CELLS = ("rnn", "lstm", "gru")
 BASE = dict(task="forecast", hidden=32, layers=1, lr=0.005, batch_size=16, optimizer="adam", clip_norm=1.0,

@@ -1,7 +1,7 @@
 """Launchers: mpiexec jobs, ipyparallel engines, and cleaning up after them.
 
 Training talks to a communicator (lstm_xor.comm); this module starts the processes
-that hold one. Three ways to run one configuration, all through :func:`lstm_xor.loop.train`:
+that hold one. Three ways to run one configuration, all through :func:`lstm_xor.train.loop.train`:
 
 - one process (``engines == 1``): :class:`SerialComm`, every collective is the identity;
 - ``mpiexec -n N python -m lstm_xor train ...`` (batch systems): every rank builds
@@ -39,9 +39,9 @@ import numpy as np
 from lstm_xor.blas import set_blas_threads
 from lstm_xor.comm import MpiComm, under_mpi, world_comm
 from lstm_xor.config import RunConfig
-from lstm_xor.loop import build_model, train
 from lstm_xor.records import atomic_write, load_checkpoint, read_json_or_none, read_record
 from lstm_xor.tasks import get_task
+from lstm_xor.train.loop import build_model, train
 
 _BLAS_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 EPOCH_TIMEOUT = 1800.0  # seconds a notebook run waits for the next epoch before it calls the job hung
@@ -187,7 +187,7 @@ def run_cli(config):
     return record if comm.rank == 0 else None
 
 
-def _mpi_main(argv):
+def mpi_main(argv):
     """Entry of the ranks that :func:`launch` starts: ``python -m lstm_xor.launch CONFIG_JSON``."""
     config = RunConfig.from_dict(json.loads(argv[0]))
     try:
@@ -495,9 +495,3 @@ def _remote_message(error, engines):
     died = any("EngineError" in p for p in parts)
     head = "an engine died and Open MPI stopped the job" if died else "training failed on the engines"
     return f"{head}: {'; '.join(parts)}{_job_output(engines) if died else ''}"
-
-
-if __name__ == "__main__":
-    # Through the package module, so train.py and this entry share one copy of this module.
-    from lstm_xor.launch import _mpi_main as main
-    sys.exit(main(sys.argv[1:]))

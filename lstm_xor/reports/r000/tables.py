@@ -1,8 +1,8 @@
 """Report 000's summary pages: its figures beside ours, and our own parity runs (book/summary/).
 
-Markdown tables over the run records of report 000's part (lstm_xor.registry.report000
-and the parity runs of lstm_xor.registry.ours); the plots are report000_plots', the
-generic pieces (records, links, number formatting) lstm_xor.report's.
+Markdown tables over the run records of report 000's part (lstm_xor.reports.r000.runs
+and the parity runs of lstm_xor.reports.r000.ours); the plots are report000_plots', the
+generic pieces (records, links, number formatting) lstm_xor.render's.
 
 Epochs are counted from 1 ("epoch 1" is the first pass over the data); the report's
 logs count from 0, so its "epoch e" is our epoch e + 1. The report's figures are shown
@@ -12,10 +12,10 @@ that it fits a laptop's page.
 
 import numpy as np
 
-from lstm_xor import registry
-from lstm_xor.registry import report000
-from lstm_xor.registry.report000_pages import count_text, report_scale
-from lstm_xor.report import first_epoch_at, link, moving_mean, number_text, seconds_text, status_text
+from lstm_xor import reports
+from lstm_xor.render import first_epoch_at, link, moving_mean, number_text, seconds_text, status_text
+from lstm_xor.reports.r000 import runs as report000
+from lstm_xor.reports.r000.pages import count_text, report_scale
 
 THRESHOLDS = (("last bit >= 99%", "last_bit", 0.99), ("whole string >= 90%", "sequence", 0.90),
               ("whole string >= 99%", "sequence", 0.99), ("whole string 100%", "sequence", 1.0))
@@ -193,7 +193,7 @@ def reach_table(records, pairs, runs_dir):
     head = ("run", *(name for name, _, _ in THRESHOLDS), "training loss < 0.01 per label")
     rows = []
     for report_id, ours in pairs:
-        rep, epochs = registry.get(report_id).report, registry.get(report_id).epochs
+        rep, epochs = reports.get(report_id).report, reports.get(report_id).epochs
         minutes = report000.REPORT_MINUTES_PER_EPOCH
         cells = []
         for _, key, level in THRESHOLDS:
@@ -225,7 +225,7 @@ def runs_table(records, ids, runs_dir):
     """Our runs: data, labels, epochs and what we expected (their results: outcome_table)."""
     rows = []
     for run_id in ids:
-        run, c = registry.get(run_id), registry.get(run_id).config()
+        run, c = reports.get(run_id), reports.get(run_id).config()
         data = f"length {c['max_length']}" if c["min_length"] == c["max_length"] else \
             f"lengths {c['min_length']}-{c['max_length']}"
         if c["curriculum_epochs"]:

@@ -1,7 +1,7 @@
 """Report 003's summary page: every documented experiment beside ours, and what we measured beyond it.
 
 Tables (Markdown) and plots over the run records of report 003's part
-(lstm_xor.registry.report003). Steps are optimiser steps, the report's "epochs".
+(lstm_xor.reports.r003.runs). Steps are optimiser steps, the report's "epochs".
 Matplotlib is imported lazily.
 """
 
@@ -9,8 +9,8 @@ import re
 
 import numpy as np
 
-from lstm_xor.registry import report003
-from lstm_xor.report import link, moving_mean, number_text, seconds_text
+from lstm_xor.render import link, moving_mean, number_text, seconds_text
+from lstm_xor.reports.r003 import runs as report003
 from lstm_xor.tasks.adder import solved_step
 from lstm_xor.tasks.base import positive_ints
 

@@ -1,12 +1,12 @@
 """`python -m lstm_xor runs`: execute the run registry through papermill into the book.
 
-Every registry entry (the package lstm_xor.registry: one module per report, plus
+Every registry entry (the package lstm_xor.reports: one module per report, plus
 our own runs) becomes ``<book>/runs/<id>.ipynb``, an executed copy of
 ``notebooks/train.ipynb``, with its run record ``<id>.json`` beside it; the first
 cell of each says what the run is, in the words of its report's module. Then the
 summary notebooks of the book (the root page, ``intro.ipynb``, and each registry
 part's) are re-executed against the records, and ``<book>/_toc.yml`` is written
-from ``registry.PARTS`` to list the pages that exist: the root, one part per report
+from ``reports.PARTS`` to list the pages that exist: the root, one part per report
 (its pages, then its run groups, each under its caption), and the scaling chapter.
 The book build itself never executes anything.
 
@@ -44,12 +44,13 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
-from lstm_xor import NUMERICS_VERSION, __version__, pages, registry
+from lstm_xor import NUMERICS_VERSION, __version__, reports
 from lstm_xor.config import OWNERS, RunConfig
-from lstm_xor.loop import RESUMABLE, saved_config
 from lstm_xor.optim import lr_at, parse_schedule
+from lstm_xor.publish import pages
 from lstm_xor.records import atomic_write, read_json_or_none, read_record, write_record
 from lstm_xor.tasks import get_task
+from lstm_xor.train.loop import RESUMABLE, saved_config
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE = REPO / "notebooks" / "train.ipynb"
@@ -58,7 +59,7 @@ CONFIG_YML = REPO / "_config.yml"
 
 # The book's generated pages: executed by the driver (papermill, in place) after the runs.
 ROOT = "intro.ipynb"  # the book's first page (the toc's root): every run's totals
-SUMMARIES = (ROOT, *(name for part in registry.PARTS for name in part.summaries))
+SUMMARIES = (ROOT, *(name for part in reports.PARTS for name in part.summaries))
 SCALING = "scaling/scaling.ipynb"  # written by notebooks/scaling.ipynb's own driver; listed when present
 
 PROFILES = {
@@ -86,14 +87,14 @@ def _inert(name, config):
 # Parameters two runs may differ in and still share their first epochs (besides the lr per epoch).
 SHAREABLE = set(RESUMABLE)
 
-GROUP_CAPTIONS = {group.name: group.caption for part in registry.PARTS for group in part.groups}
+GROUP_CAPTIONS = {group.name: group.caption for part in reports.PARTS for group in part.groups}
 
 
 # -- the plan -------------------------------------------------------------------------------------
 
 @dataclass
 class Step:
-    run: registry.Run
+    run: reports.Run
     config: dict  # every RunConfig field, as the profile runs it (bookkeeping fields filled in at execution)
     fingerprint: str
     valid: str = ""  # empty, or why the configuration is invalid (it still goes to papermill, which reports it)
@@ -164,7 +165,7 @@ def plan(runs=None, profile="full", engines=None):
     epoch (a run with nothing left to train has no test figures), so two identical
     runs share all but one epoch. This computes every distinct prefix once.
     """
-    runs = registry.RUNS if runs is None else runs
+    runs = reports.RUNS if runs is None else runs
     steps = []
     for run in runs:
         config = profile_config(run, profile, engines)
@@ -275,15 +276,15 @@ def _toc_part(caption, files):
 
 
 def toc_text(book, runs=None):
-    """_toc.yml listing the pages that exist: the root page, one part per report (registry.PARTS), scaling.
+    """_toc.yml listing the pages that exist: the root page, one part per report (reports.PARTS), scaling.
 
     A report's part is its static pages and summaries under its caption, then each of
     its run groups under the group's caption (a toc caption heads a list of pages).
     """
-    runs = registry.RUNS if runs is None else runs
+    runs = reports.RUNS if runs is None else runs
     lines = ["# Written by `python -m lstm_xor runs` from the run registry: it lists the pages that exist.",
              "format: jb-book", f"root: {Path(ROOT).with_suffix('').as_posix()}", "parts:"]
-    for part in registry.PARTS:
+    for part in reports.PARTS:
         lines += _toc_part(part.caption, [p for p in part.pages + part.summaries if (book.root / p).exists()])
         for group in part.groups:
             lines += _toc_part(group.caption, [f"runs/{r.id}" for r in runs
@@ -499,9 +500,9 @@ def _duration(seconds):
 
 def _summary_stamp(book, profile, runs):
     h = hashlib.sha256(f"{__version__} {profile}".encode())
-    here = Path(__file__).parent
+    here = Path(__file__).parents[1]
     # The code the summary pages call: the generic tables, the driver, every report's registry and tables.
-    for path in [here / "report.py", here / "runs.py", *sorted((here / "registry").glob("*.py"))]:
+    for path in [here / "render.py", Path(__file__), *sorted((here / "reports").rglob("*.py"))]:
         h.update(path.relative_to(here).as_posix().encode() + path.read_bytes())
     for name in SUMMARIES:
         path = book.root / name
@@ -556,7 +557,7 @@ def run_all(profile="full", only=None, engines=None, force=False, book=None, run
     """
     from tqdm.auto import tqdm
 
-    runs = registry.RUNS if runs is None else runs
+    runs = reports.RUNS if runs is None else runs
     steps = plan(runs, profile, engines)
     known = {s.id for s in steps}
     if only:

@@ -3,7 +3,7 @@
 What holds for any task and any report: one run's history plot and summary, reading
 the run records, links to run pages, number formatting, moving means, the totals of
 what the records cost. A report's own tables and plots are beside its registry
-entries (lstm_xor.registry.report000_tables, ...); this module imports no registry
+entries (lstm_xor.reports.r000.tables, ...); this module imports no registry
 module: the pages pass in the runs whose records they read.
 """
 

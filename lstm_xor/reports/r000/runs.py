@@ -3,7 +3,7 @@
 Each entry names its parameters in RunConfig's names (anything not named takes the
 report's settings) and the figures the report gives for it, so the book can put ours
 beside them. The part also shows the experiments on why its runs failed
-(lstm_xor.registry.report000_causes) and our own parity runs (lstm_xor.registry.ours);
+(lstm_xor.reports.r000.causes) and our own parity runs (lstm_xor.reports.r000.ours);
 its summary pages' tables and plots are report000_tables, report000_plots and
 report000_causes_tables, its run pages' headline and comparison report000_pages.
 
@@ -24,8 +24,10 @@ Reading the report (``/work/shared/seeds/000_*.txt``):
   [0, 20) at 0.00035, [20, 46) at 0.00004, 46 on at 0.00001).
 """
 
-from lstm_xor.registry import ours, report000_causes, report000_pages
-from lstm_xor.registry.base import Group, Part, Run
+from lstm_xor.reports.base import Group, Part, Run
+from lstm_xor.reports.r000 import causes as report000_causes
+from lstm_xor.reports.r000 import ours
+from lstm_xor.reports.r000 import pages as report000_pages
 
 REPORT_RANKS = 5  # the report's MPI processes: one optimiser step = 5 batches of 32 strings
 REPORT_TEST_N = 20_000

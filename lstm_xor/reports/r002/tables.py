@@ -1,7 +1,7 @@
 """Report 002's summary page: its sweeps beside ours, cross-validation, our runs beyond it, baselines.
 
 Tables (Markdown) and plots over the run records of report 002's part
-(lstm_xor.registry.report002) and the baselines' record (``python -m lstm_xor
+(lstm_xor.reports.r002.runs) and the baselines' record (``python -m lstm_xor
 baselines``). Accuracies are shares of sequences right; a run with early stopping
 reports the epoch it kept. Matplotlib is imported lazily.
 """
@@ -12,8 +12,8 @@ import os
 import numpy as np
 
 from lstm_xor.data.sequences import feature_stats, standardise
-from lstm_xor.registry import report002 as r002
-from lstm_xor.report import link, mean_sd_text, number_text, seconds_text
+from lstm_xor.render import link, mean_sd_text, number_text, seconds_text
+from lstm_xor.reports.r002 import runs as r002
 from lstm_xor.tasks.classify import load
 
 CELL_COLORS = {"rnn": "tab:blue", "lstm": "tab:orange", "gru": "tab:green"}

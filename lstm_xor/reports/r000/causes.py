@@ -1,6 +1,6 @@
 """Report 000's failures put to experiment: its mechanics one at a time, and a failure-rate map.
 
-Every replay of the report's 34 runs (lstm_xor.registry.report000) learns, the ones
+Every replay of the report's 34 runs (lstm_xor.reports.r000.runs) learns, the ones
 the report saw fail included. These groups ask why, with 5 seeds where the replays
 had one:
 
@@ -24,7 +24,7 @@ float64 (``SLOW``: they take three times as long), more epochs and rates for the
 and more seeds for the final label.
 """
 
-from lstm_xor.registry.base import Group, Run
+from lstm_xor.reports.base import Group, Run
 
 SEEDS = range(5)
 # float64 runs take three times as long as float32 ones here: the rows with float64 have seeds 0-2 only.

@@ -1,4 +1,4 @@
-"""Tables and plots of the experiments on report 000's failures (lstm_xor.registry.report000_causes).
+"""Tables and plots of the experiments on report 000's failures (lstm_xor.reports.r000.causes).
 
 Epochs count from 1. A run is *solved* in the first epoch after which every test string
 is right (whole string, every position); it stops there (``stop_when``).
@@ -8,9 +8,9 @@ from collections import Counter
 
 import numpy as np
 
-from lstm_xor import report
-from lstm_xor.registry import report000
-from lstm_xor.registry.report000_causes import (
+from lstm_xor import render
+from lstm_xor.reports.r000 import runs as report000
+from lstm_xor.reports.r000.causes import (
     CAUSES,
     FINAL,
     FINAL_LENGTHS,
@@ -37,7 +37,7 @@ def _legend(ax, **kw):
 
 def solved_epoch(record):
     """The epoch in which the run first had every test string right, or None."""
-    return report.first_epoch_at(record, "test_sequence_accuracy")
+    return render.first_epoch_at(record, "test_sequence_accuracy")
 
 
 def _ending(record):
@@ -112,9 +112,9 @@ def plot_mechanics(records, data, columns=3):
         for seed in SEEDS:
             rec = records.get(f"cause-{data}-{name}-s{seed}")
             if rec:
-                errors = report.errors_drawn(rec["history"]["test_sequence_accuracy"], rec["test"]["n"])
+                errors = render.errors_drawn(rec["history"]["test_sequence_accuracy"], rec["test"]["n"])
                 ax.plot(range(1, len(errors) + 1), errors, "o-", ms=4, lw=1, color=f"C{seed}", label=f"seed {seed}")
-        report.error_axis(ax, report000.REPORT_TEST_N)
+        render.error_axis(ax, report000.REPORT_TEST_N)
         ax.set(xlim=(0.5, epochs + 0.5))
         ax.set_title(name, fontsize=10)
         ax.grid(alpha=0.3)

@@ -10,11 +10,11 @@ lazily.
 
 import numpy as np
 
-from lstm_xor import registry
-from lstm_xor.registry.report000 import REPORT_TEST_N
-from lstm_xor.registry.report000_pages import report_scale
-from lstm_xor.registry.report000_tables import iterations_per_epoch
-from lstm_xor.report import ERROR_FLOOR, error_axis, errors_drawn, moving_mean, thin
+from lstm_xor import reports
+from lstm_xor.render import ERROR_FLOOR, error_axis, errors_drawn, moving_mean, thin
+from lstm_xor.reports.r000.pages import report_scale
+from lstm_xor.reports.r000.runs import REPORT_TEST_N
+from lstm_xor.reports.r000.tables import iterations_per_epoch
 
 UNDERFLOW = float(np.finfo(np.float32).tiny)  # a loss below this (0 included) is marked "0 (underflow)" on the floor
 FEW_POINTS = 6  # curves with fewer points get a marker on every point
@@ -45,7 +45,7 @@ def _marker(style, size):
 def report_figures(run_id):
     """The report 000 figures of a run: {'loss': {1-based epoch: quoted loss}, 'errors': (epoch, last bit, whole
     string) or None}; empty for runs the report does not document."""
-    run = registry.BY_ID.get(run_id)
+    run = reports.BY_ID.get(run_id)
     r = run.report if run else None
     if not r or "epoch_losses" not in r:
         return {"loss": {}, "errors": None}

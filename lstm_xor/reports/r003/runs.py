@@ -28,7 +28,7 @@ Reading the report (``/work/shared/seeds/003_*.txt``) and the course handout beh
   ``init='torch'`` (PyTorch's defaults), to measure what the choice changes.
 """
 
-from lstm_xor.registry.base import Group, Part, Run
+from lstm_xor.reports.base import Group, Part, Run
 
 CELLS = ("rnn", "lstm", "gru")
 SEEDS3 = (0, 1, 2)

@@ -1,13 +1,13 @@
 """Report 004's summary page: the vanishing gradient measured, and full against truncated BPTT.
 
 Tables (Markdown) and plots over the run records of report 004's part
-(lstm_xor.registry.report004). Matplotlib is imported lazily.
+(lstm_xor.reports.r004.runs). Matplotlib is imported lazily.
 """
 
 import numpy as np
 
-from lstm_xor.registry import report004 as r004
-from lstm_xor.report import link, seconds_text
+from lstm_xor.render import link, seconds_text
+from lstm_xor.reports.r004 import runs as r004
 
 CELL_COLORS = {"rnn": "tab:blue", "lstm": "tab:orange", "gru": "tab:green"}
 

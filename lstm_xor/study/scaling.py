@@ -10,9 +10,9 @@
   one string and one step at a time, a matrix per gate, float64, forward, backward and
   Adam), the tuned single process and the tuned MPI version, in strings per second.
 
-Every measurement of the tuned code runs :meth:`lstm_xor.loop.Trainer.step` (the training
+Every measurement of the tuned code runs :meth:`lstm_xor.train.loop.Trainer.step` (the training
 step itself) in a fresh ``mpiexec -n N`` job of this module (``python -m
-lstm_xor.scaling KIND SPEC OUT``), so each configuration starts from the same state
+lstm_xor.study.scaling KIND SPEC OUT``), so each configuration starts from the same state
 and 1 engine pays no MPI cost. Each public function can also record its numbers in a
 JSON file (``json_path``), one section per function, for the book and the README.
 """
@@ -70,7 +70,7 @@ def machine():
     """What the numbers were measured on."""
     from lstm_xor.comm import SerialComm
     from lstm_xor.launch import cores
-    from lstm_xor.loop import environment
+    from lstm_xor.train.loop import environment
     env = environment(RunConfig(), SerialComm())
     return {"cpu": env["cpu"], "cores": cores(), "numpy": env["numpy"], "python": env["python"],
             "lstm_xor": env["lstm_xor"], "load_average": list(os.getloadavg())}
@@ -79,7 +79,7 @@ def machine():
 # -- running a measurement under mpiexec -----------------------------------------
 
 def _run_job(kind, spec, engines, threads, timeout):
-    """``mpiexec -n engines python -m lstm_xor.scaling kind SPEC OUT``; returns rank 0's result.
+    """``mpiexec -n engines python -m lstm_xor.study.scaling kind SPEC OUT``; returns rank 0's result.
 
     Adds ``others_cpu``: the share of the machine's CPU time that processes other than
     this job used while it ran (the machine is shared; near 0 means a clean measurement).
@@ -90,7 +90,7 @@ def _run_job(kind, spec, engines, threads, timeout):
     from lstm_xor.launch import cores, mpi_env, mpiexec_command
     with tempfile.TemporaryDirectory(prefix="lstm_xor-scaling-") as tmp:
         out = os.path.join(tmp, "result.json")
-        argv = mpiexec_command(engines, [sys.executable, "-m", "lstm_xor.scaling", kind, json.dumps(spec), out])
+        argv = mpiexec_command(engines, [sys.executable, "-m", "lstm_xor.study.scaling", kind, json.dumps(spec), out])
         before, own_before, start = _cpu_busy(), _children_cpu(resource), time.monotonic()
         done = subprocess.run(argv, env=mpi_env(threads, LSTM_XOR_WARNED=1), capture_output=True, text=True,
                               timeout=timeout)
@@ -183,7 +183,7 @@ def _setup(config):
     """This rank's Trainer for ``config``, over the MPI world of the job."""
     from lstm_xor.blas import set_blas_threads
     from lstm_xor.comm import world_comm
-    from lstm_xor.loop import Trainer
+    from lstm_xor.train.loop import Trainer
     set_blas_threads(config.threads)
     return Trainer(config, world_comm())
 
@@ -509,7 +509,7 @@ class NaiveLSTM:
 def _job_naive(spec):
     """In one process: time NaiveLSTM training batch by batch, from the study's initial weights."""
     from lstm_xor.blas import set_blas_threads
-    from lstm_xor.loop import Trainer
+    from lstm_xor.train.loop import Trainer
     set_blas_threads(1)
     cfg = RunConfig.from_dict(spec["config"])
     trainer = Trainer(cfg)
@@ -715,5 +715,5 @@ def _job_main(argv):
 
 if __name__ == "__main__":
     # Through the package module, so the jobs and the training code share one copy of it.
-    from lstm_xor.scaling import _job_main as main
+    from lstm_xor.study.scaling import _job_main as main
     sys.exit(main(sys.argv[1:]))

@@ -1,12 +1,12 @@
 """Our own runs: what a sound setup does with the reports' tasks.
 
 Each entry names only what differs from RunConfig's defaults. This module imports no
-report module: a report's part (its ``PART`` in lstm_xor.registry.reportNNN) takes the
+report module: a report's part (its ``PART`` in lstm_xor.reports.reportNNN) takes the
 groups of ours that belong beside it, so each report module depends on ours and never
 the other way round.
 """
 
-from lstm_xor.registry.base import Group, Run
+from lstm_xor.reports.base import Group, Run
 
 # Parity (report 000's part): the same data as report 000's types 1 and 2, and longer test strings.
 FIXED = dict(min_length=50, max_length=50)  # every string 50 bits long

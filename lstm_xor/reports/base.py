@@ -70,7 +70,7 @@ class Part:
     pages and summaries are paths under book/; summaries are the notebooks the driver
     re-executes against the run records. describe and figures fill in the report-specific
     lines of a run page's first cell, headline and compare what the page shows once the
-    run's record exists (lstm_xor.pages).
+    run's record exists (lstm_xor.publish.pages).
     """
     report: str  # the source report's number, e.g. "000"
     caption: str  # the toc caption over the part's pages

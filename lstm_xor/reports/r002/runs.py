@@ -34,7 +34,7 @@ Reading the report (``/work/shared/seeds/002_*.txt``):
   JapaneseVowels also with the last step read by the head.
 """
 
-from lstm_xor.registry.base import Group, Part, Run
+from lstm_xor.reports.base import Group, Part, Run
 
 CELLS = ("rnn", "lstm")
 SEEDS3 = (0, 1, 2)

@@ -8,7 +8,7 @@ Epochs are counted from 1 everywhere in the book; the report's logs count from 0
 report's "epoch e" is our epoch e + 1.
 """
 
-from lstm_xor import report
+from lstm_xor import render
 
 REPORT_BATCH = 32  # the report's losses are per batch of 32 strings (one rank's), summed over every position
 
@@ -28,7 +28,7 @@ def rate_text(config):
 
 def outcome(record):
     """Ours in a few words: the first epoch with every test string right, else where it ended."""
-    first = report.first_epoch_at(record, "test_sequence_accuracy")
+    first = render.first_epoch_at(record, "test_sequence_accuracy")
     if first:
         return f"100% from epoch {first}"
     if record["status"] == "diverged":
@@ -85,7 +85,7 @@ def compare(run, record):
     scale = report_scale(record)
     ends, low = _epoch_ends(record, scale)
     test, n = record["test"] or {}, (record["test"] or {}).get("n", 20_000)
-    loss = report.number_text
+    loss = render.number_text
     rows = [("epochs run", f"{run.epochs}" + (f" (planned {r['planned_epochs']})" if r["planned_epochs"] else ""),
              f"{record['epochs_completed']}"),
             ("outcome", r["status"] + (f": {r['stopped']}" if r["stopped"] else ""), outcome(record)),
@@ -101,7 +101,7 @@ def compare(run, record):
              (f"whole string right, of {n:,}", count_text(r["correct_sequences"], n, printed.get("sequence_pct")),
               count_text(test.get("correct_sequences"), n)),
              ("first epoch with every test string right", "–" if r["correct_sequences"] is None else "never",
-              f"{report.first_epoch_at(record, 'test_sequence_accuracy') or 'never'}")]
+              f"{render.first_epoch_at(record, 'test_sequence_accuracy') or 'never'}")]
     return ["| | report | ours |", "|---|---|---|", *(f"| {a} | {b} | {c} |" for a, b, c in rows), "",
             f"Losses are on the report's scale: the cross entropy summed over every position of one batch of "
             f"{REPORT_BATCH} strings (ours, summed over {record['config']['batch_size']} strings a step, divided "

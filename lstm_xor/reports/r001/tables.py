@@ -1,7 +1,7 @@
 """Report 001's summary page: forecasts of two real series against naive, seasonal and autoregressive baselines.
 
 Tables (Markdown) and plots over the run records of report 001's part
-(lstm_xor.registry.report001); every record holds the test period's forecasts
+(lstm_xor.reports.r001.runs); every record holds the test period's forecasts
 of its network and of the baselines in the series' unit. Matplotlib is imported
 lazily.
 """
@@ -9,8 +9,8 @@ lazily.
 import numpy as np
 
 from lstm_xor.data.series import load_series, split_in_time
-from lstm_xor.registry import report001 as r001
-from lstm_xor.report import link, mean_sd_text
+from lstm_xor.render import link, mean_sd_text
+from lstm_xor.reports.r001 import runs as r001
 
 BASELINES = ("naive", "seasonal naive", "autoregression")
 

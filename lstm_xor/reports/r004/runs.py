@@ -19,7 +19,7 @@ So there are no figures to put beside ours; these are the experiments it sets ou
   epochs (not 100: the budget), the same number of examples for every mode.
 """
 
-from lstm_xor.registry.base import Group, Part, Run
+from lstm_xor.reports.base import Group, Part, Run
 
 CELLS = ("rnn", "lstm", "gru")
 BASE = dict(task="parity", labels="delay", lag=10, min_length=100, max_length=100, n_samples=2000, hidden=32,
