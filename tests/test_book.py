@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from lstm_xor import reports
+from lstm_xor.publish import bookdir, toc
 from lstm_xor.publish import driver as runs
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,7 +53,7 @@ def test_config_never_executes_and_stays_offline():
 
 
 def test_committed_toc_lists_existing_pages_that_start_with_a_title():
-    assert (BOOK / "_toc.yml").read_text() == runs.toc_text(runs.Book(BOOK)), \
+    assert (BOOK / "_toc.yml").read_text() == toc.toc_text(bookdir.Book(BOOK)), \
         "book/_toc.yml is stale: run `python -m lstm_xor runs --summaries-only`"
     for name in _toc_files(BOOK / "_toc.yml"):
         page = _page(BOOK, name)
@@ -61,23 +62,23 @@ def test_committed_toc_lists_existing_pages_that_start_with_a_title():
 
 
 def test_toc_lists_runs_and_scaling_only_where_present(tmp_path):
-    book = runs.Book(tmp_path / "book")
+    book = bookdir.Book(tmp_path / "book")
     (book.runs).mkdir(parents=True)
     (book.runs / "fixed-03.ipynb").write_text("{}")
-    text = runs.toc_text(book)
+    text = toc.toc_text(book)
     assert "runs/fixed-03" in text and "runs/fixed-06" not in text and "scaling" not in text
     (book.root / "scaling").mkdir()
     (book.root / "scaling" / "scaling.ipynb").write_text("{}")
-    assert "file: scaling/scaling" in runs.toc_text(book)
+    assert "file: scaling/scaling" in toc.toc_text(book)
     # every registry run would be listed, in its group's part
     for run in reports.RUNS:
         (book.runs / f"{run.id}.ipynb").write_text("{}")
-    full = runs.toc_text(book)
+    full = toc.toc_text(book)
     assert all(f"runs/{r.id}\n" in full for r in reports.RUNS)
 
 
 def test_toc_has_one_part_per_report_then_its_groups(tmp_path):
-    book = runs.Book(tmp_path / "book")
+    book = bookdir.Book(tmp_path / "book")
     book.runs.mkdir(parents=True)
     for part in reports.PARTS:
         for page in part.pages + part.summaries:
@@ -85,17 +86,17 @@ def test_toc_has_one_part_per_report_then_its_groups(tmp_path):
             (book.root / page).write_text("{}")
     for run in reports.RUNS:
         (book.runs / f"{run.id}.ipynb").write_text("{}")
-    toc = yaml.safe_load(runs.toc_text(book))
-    assert toc["root"] == "intro"
+    contents = yaml.safe_load(toc.toc_text(book))
+    assert contents["root"] == "intro"
     expected = []
     for part in reports.PARTS:
         expected.append((part.caption, [str(Path(p).with_suffix("")) for p in part.pages + part.summaries]))
         expected += [(g.caption, [f"runs/{r.id}" for r in g.runs]) for g in part.groups]
-    assert [(p["caption"], [c["file"] for c in p["chapters"]]) for p in toc["parts"]] == expected
+    assert [(p["caption"], [c["file"] for c in p["chapters"]]) for p in contents["parts"]] == expected
     # a report's pages are listed only where they exist; an empty group gets no caption
     (book.root / reports.PARTS[0].summaries[0]).unlink()
     (book.runs / f"{reports.RUNS[0].id}.ipynb").unlink()
-    text = runs.toc_text(book)
+    text = toc.toc_text(book)
     assert Path(reports.PARTS[0].summaries[0]).with_suffix("").as_posix() not in text
     assert f"runs/{reports.RUNS[0].id}\n" not in text
 
@@ -107,7 +108,7 @@ def test_book_builds_without_warnings_from_a_quick_profile(tmp_path):
            "bptt-k5-lstm-s0", "fc-sunspots-lstm-s0"]
     results = runs.run_all("quick", only=ids, book=book, out=lambda line: None)
     assert {s for s, _ in results.values()} == {"ok"}, results
-    for name in runs.SUMMARIES:
+    for name in bookdir.SUMMARIES:
         nb = json.loads((book / name).read_text())
         assert nb["metadata"]["papermill"]["parameters"]["profile"] == "quick"
         assert all(o.get("output_type") != "error" for c in nb["cells"] for o in c.get("outputs", []))

@@ -14,8 +14,8 @@ import pytest
 from lstm_xor import NUMERICS_VERSION, reports
 from lstm_xor.config import RunConfig
 from lstm_xor.optim import lr_at
+from lstm_xor.publish import bookdir, pages
 from lstm_xor.publish import driver as runs
-from lstm_xor.publish import pages
 from lstm_xor.reports.r000 import runs as report000
 from lstm_xor.train.loop import train
 
@@ -97,7 +97,7 @@ def test_parts_cover_every_run_once_and_list_pages_that_exist():
         for page in part.pages + part.summaries:
             assert (BOOK / page).is_file(), f"part {part.report} lists {page}, which is not in book/"
         assert all(p.endswith(".md") for p in part.pages) and all(s.endswith(".ipynb") for s in part.summaries)
-    assert runs.SUMMARIES == (runs.ROOT, *(s for part in reports.PARTS for s in part.summaries))
+    assert bookdir.SUMMARIES == (bookdir.ROOT, *(s for part in reports.PARTS for s in part.summaries))
     assert reports.part_of(reports.get("final-fixed")) is report000.PART  # our parity runs: report 000's part
     with pytest.raises(ValueError, match="no part"):
         reports.part_of(reports.Run("stray", "nowhere", "A run of no part", {}))
@@ -364,7 +364,7 @@ def test_fingerprints_ignore_other_tasks_and_inert_parameters():
 
 def test_the_committed_book_is_done_but_for_records_of_older_numerics():
     """`make book` on a fresh clone re-runs only what a numerics change made stale."""
-    book = runs.Book(BOOK)
+    book = bookdir.Book(BOOK)
     for step in runs.plan(profile="full"):
         record = json.loads(book.record(step.id).read_text()) if book.record(step.id).exists() else None
         current = record is not None and record["driver"].get("numerics") == NUMERICS_VERSION

@@ -48,19 +48,11 @@ from lstm_xor import NUMERICS_VERSION, __version__, reports
 from lstm_xor.config import OWNERS, RunConfig
 from lstm_xor.optim import lr_at, parse_schedule
 from lstm_xor.publish import pages
+from lstm_xor.publish.bookdir import BOOK, REPO, SUMMARIES, TEMPLATE, Book, seed_book, sources_hash, write_notebook
+from lstm_xor.publish.toc import write_toc
 from lstm_xor.records import atomic_write, read_json_or_none, read_record, write_record
 from lstm_xor.tasks import get_task
 from lstm_xor.train.loop import RESUMABLE, saved_config
-
-REPO = Path(__file__).resolve().parents[1]
-TEMPLATE = REPO / "notebooks" / "train.ipynb"
-BOOK = REPO / "book"
-CONFIG_YML = REPO / "_config.yml"
-
-# The book's generated pages: executed by the driver (papermill, in place) after the runs.
-ROOT = "intro.ipynb"  # the book's first page (the toc's root): every run's totals
-SUMMARIES = (ROOT, *(name for part in reports.PARTS for name in part.summaries))
-SCALING = "scaling/scaling.ipynb"  # written by notebooks/scaling.ipynb's own driver; listed when present
 
 PROFILES = {
     "full": dict(engines=2, book=BOOK),
@@ -86,8 +78,6 @@ def _inert(name, config):
 
 # Parameters two runs may differ in and still share their first epochs (besides the lr per epoch).
 SHAREABLE = set(RESUMABLE)
-
-GROUP_CAPTIONS = {group.name: group.caption for part in reports.PARTS for group in part.groups}
 
 
 # -- the plan -------------------------------------------------------------------------------------
@@ -208,107 +198,6 @@ def format_plan(steps, profile):
     lines += ["", f"total epochs: {alone} without prefix sharing, {shared} with it "
                   f"({alone - shared} computed once instead of again)"]
     return "\n".join(lines)
-
-
-# -- the book folder ------------------------------------------------------------------------------
-
-class Book:
-    """Paths of one book folder: the runs, their records, the cache of checkpoints."""
-
-    def __init__(self, root):
-        self.root = Path(root).resolve()
-        self.runs = self.root / "runs"
-        self.cache = self.runs / ".cache"
-        self.checkpoints = self.cache / "checkpoints"
-
-    def notebook(self, run_id):
-        return self.runs / f"{run_id}.ipynb"
-
-    def record(self, run_id):
-        return self.runs / f"{run_id}.json"
-
-
-def _sources_hash(path):
-    """A notebook's cell sources, without outputs (what a copy must agree on); its bytes if it is no notebook."""
-    try:
-        nb = json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return hashlib.sha256(Path(path).read_bytes() if Path(path).exists() else b"").hexdigest()
-    cells = [(c["cell_type"], "".join(c["source"]) if isinstance(c["source"], list) else c["source"],
-              sorted(c.get("metadata", {}).get("tags", [])))
-             for c in nb["cells"] if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
-    return hashlib.sha256(json.dumps(cells).encode()).hexdigest()
-
-
-def seed_book(book):
-    """A book folder other than the repository's gets the repository's static pages and _config.yml.
-
-    The summary notebooks are copied only when their cells differ (so a copy executed
-    here keeps its outputs); other files when their bytes differ.
-    """
-    if book.root == BOOK.resolve():
-        return
-    book.root.mkdir(parents=True, exist_ok=True)
-    for src in BOOK.rglob("*"):
-        rel = src.relative_to(BOOK)
-        if (src.is_dir() or rel.parts[0] in ("runs", "_build") or any(p.startswith(".") for p in rel.parts)
-                or rel.as_posix() == "_toc.yml"):
-            continue
-        dst = book.root / rel
-        if dst.exists():
-            same = (_sources_hash(src) == _sources_hash(dst) if rel.as_posix() in SUMMARIES
-                    else src.read_bytes() == dst.read_bytes())
-            if same:
-                continue
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src, dst)
-    config = book.root.parent / "_config.yml"
-    if not config.exists() or config.read_bytes() != CONFIG_YML.read_bytes():
-        shutil.copyfile(CONFIG_YML, config)
-
-
-def _toc_part(caption, files):
-    """A toc part: its caption and its chapters (book paths, suffix dropped); nothing when there are none."""
-    if not files:
-        return []
-    return [f"  - caption: \"{caption}\"", "    chapters:"] + \
-        [f"      - file: {Path(f).with_suffix('').as_posix()}" for f in files]
-
-
-def toc_text(book, runs=None):
-    """_toc.yml listing the pages that exist: the root page, one part per report (reports.PARTS), scaling.
-
-    A report's part is its static pages and summaries under its caption, then each of
-    its run groups under the group's caption (a toc caption heads a list of pages).
-    """
-    runs = reports.RUNS if runs is None else runs
-    lines = ["# Written by `python -m lstm_xor runs` from the run registry: it lists the pages that exist.",
-             "format: jb-book", f"root: {Path(ROOT).with_suffix('').as_posix()}", "parts:"]
-    for part in reports.PARTS:
-        lines += _toc_part(part.caption, [p for p in part.pages + part.summaries if (book.root / p).exists()])
-        for group in part.groups:
-            lines += _toc_part(group.caption, [f"runs/{r.id}" for r in runs
-                                               if r.group == group.name and book.notebook(r.id).exists()])
-    if (book.root / SCALING).exists():
-        lines += _toc_part("Scaling", [SCALING])
-    return "\n".join(lines) + "\n"
-
-
-def _write(path, data):
-    """Atomically, and readable by all like any other file of the repository."""
-    atomic_write(path, lambda f: f.write(data))
-    os.chmod(path, 0o644)
-
-
-def _write_notebook(path, nb):
-    _write(path, (json.dumps(nb, indent=1, ensure_ascii=False) + "\n").encode())
-
-
-def write_toc(book, runs=None):
-    text = toc_text(book, runs)
-    path = book.root / "_toc.yml"
-    if not path.exists() or path.read_text() != text:
-        _write(path, text.encode())
 
 
 # -- one run --------------------------------------------------------------------------------------
@@ -476,7 +365,7 @@ def execute_run(book, step, profile, template=TEMPLATE, timeout=None):
                         "fingerprint": step.fingerprint, "lstm_xor": __version__, "numerics": NUMERICS_VERSION,
                         "resumed_from": resumed,
                         "notebook_seconds": seconds, "finished": datetime.now(UTC).isoformat(timespec="seconds")}
-    _write_notebook(book.notebook(step.id), pages.finish(nb, step.run, record))
+    write_notebook(book.notebook(step.id), pages.finish(nb, step.run, record))
     tmp.unlink()
     write_record(record_path, record)
     os.chmod(record_path, 0o644)
@@ -506,7 +395,7 @@ def _summary_stamp(book, profile, runs):
         h.update(path.relative_to(here).as_posix().encode() + path.read_bytes())
     for name in SUMMARIES:
         path = book.root / name
-        h.update(_sources_hash(path).encode() if path.exists() else b"-")
+        h.update(sources_hash(path).encode() if path.exists() else b"-")
     for run in runs:
         path = book.record(run.id)
         h.update(run.id.encode() + (hashlib.sha256(path.read_bytes()).digest() if path.exists() else b"-"))
@@ -539,7 +428,7 @@ def execute_summaries(book, profile, runs, force=False, out=print):
             continue
         rel = (Path("book") / name).as_posix() if book.root == BOOK.resolve() else name
         nb = _fix_papermill_paths(tmp, rel, rel)
-        _write_notebook(path, nb)
+        write_notebook(path, nb)
         tmp.unlink()
         out(f"[summary] {name} ({_duration(time.perf_counter() - t0)})")
     if not failures:
@@ -586,7 +475,7 @@ def run_all(profile="full", only=None, engines=None, force=False, book=None, run
         write(f"[{label:<7}] {step.id}: {message}" + ("" if status == "ok" else
                                                      f" after {_duration(time.perf_counter() - t0)}"))
     bar.close()
-    pages.refresh(book, runs, _write_notebook)
+    pages.refresh(book, runs, write_notebook)
     write_toc(book, runs)
     if summaries:
         for name in execute_summaries(book, profile, runs, force, out=write):
