@@ -5,8 +5,9 @@ import json
 import numpy as np
 import pytest
 
+from lstm_xor import reports
 from lstm_xor.cli import main
-from lstm_xor.publish import driver as runs
+from lstm_xor.publish.plan import profile_config
 from lstm_xor.reports.r002 import runs as r002
 from lstm_xor.reports.r002 import tables
 from lstm_xor.study import baselines
@@ -35,10 +36,10 @@ def registry_figures(run_id):
 
 def test_a_run_pins_its_engines_and_the_command_line_overrides_it():
     run = r002.UNIT_RUNS[0]
-    assert runs.profile_config(run, "full")["engines"] == 1  # batch size 1: one engine's work
-    assert runs.profile_config(run, "full", engines=2)["engines"] == 2
-    parity = next(run for run in runs.reports.RUNS if run.id == "fixed-03")
-    assert runs.profile_config(parity, "full")["engines"] == 2
+    assert profile_config(run, "full")["engines"] == 1  # batch size 1: one engine's work
+    assert profile_config(run, "full", engines=2)["engines"] == 2
+    parity = next(run for run in reports.RUNS if run.id == "fixed-03")
+    assert profile_config(parity, "full")["engines"] == 2
 
 
 def _record(run, valid, test, train_accuracy=0.5, epochs=4):

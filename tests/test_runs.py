@@ -14,7 +14,7 @@ import pytest
 from lstm_xor import NUMERICS_VERSION, reports
 from lstm_xor.config import RunConfig
 from lstm_xor.optim import lr_at
-from lstm_xor.publish import bookdir, pages
+from lstm_xor.publish import bookdir, pages, plan
 from lstm_xor.publish import driver as runs
 from lstm_xor.reports.r000 import runs as report000
 from lstm_xor.train.loop import train
@@ -111,7 +111,7 @@ def test_registry_and_report_import_no_circle():
 
 
 def test_run_page_words_come_from_the_runs_part():
-    steps = {s.id: s for s in runs.plan(profile="full")}
+    steps = {s.id: s for s in plan.plan(profile="full")}
     text = pages.intro_cell(steps["fixed-03"].run, steps["fixed-03"].config)
     assert text.startswith("# fixed-03: Report, fixed length, run 3\n\nfixed length 50, prefix labels, grouped "
                            "batches of 160, lstm 100, orthogonal init, adam with lr 0.00075, sum loss, clip 0, "
@@ -172,15 +172,15 @@ def _trie_nodes(steps):
     """Distinct (parameters, lr of epochs 0..k) prefixes: the epochs a perfect sharing computes."""
     nodes = set()
     for s in steps:
-        schedule = runs._schedule(s.config)
+        schedule = plan.schedule(s.config)
         rates = tuple(lr_at(schedule, e) for e in range(s.epochs))
-        nodes.update((runs._static(s.config), rates[:k]) for k in range(1, s.epochs + 1))
+        nodes.update((plan.static(s.config), rates[:k]) for k in range(1, s.epochs + 1))
     return len(nodes)
 
 
 def test_plan_shares_every_prefix_once():
     replays = [run for run in report000.PART.runs if run.group in ("report-fixed", "report-variable", "ours")]
-    steps = runs.plan(replays, profile="full")
+    steps = plan.plan(replays, profile="full")
     by_id = {s.id: s for s in steps}
     order = [s.id for s in steps]
     sources = {s.id: s.source for s in steps if s.source}
@@ -193,42 +193,42 @@ def test_plan_shares_every_prefix_once():
     for run_id, (source, k) in sources.items():
         assert order.index(source) < order.index(run_id)
         assert k in by_id[source].keep
-        assert runs.shared_epochs(by_id[source].config, by_id[run_id].config) >= k
+        assert plan.shared_epochs(by_id[source].config, by_id[run_id].config) >= k
     assert by_id["variable-19"].keep == {46, 51}
-    alone, shared = runs.plan_totals(steps)
+    alone, shared = plan.plan_totals(steps)
     assert alone == sum(r.epochs for r in replays) == 1160
     assert shared == _trie_nodes(steps) == 489
 
 
 def test_prefix_compatibility_rules():
     base = reports.get("variable-04").config()
-    assert runs.shared_epochs(base, dict(base, epochs=30, lr_schedule="0:0.00035,20:0.0001")) == 20
-    assert runs.shared_epochs(base, dict(base, epochs=30, lr_schedule="0:0.00035,12:0.0001")) == 12
-    assert runs.shared_epochs(base, dict(base, eval_lengths="100", keep_epochs="3", engines=2)) == 20
-    assert runs.shared_epochs(base, dict(base, seed=1)) == 0
-    assert runs.shared_epochs(base, dict(base, batching="packed")) == 0
-    assert runs.shared_epochs(base, dict(base, lr=0.0003)) == 0
+    assert plan.shared_epochs(base, dict(base, epochs=30, lr_schedule="0:0.00035,20:0.0001")) == 20
+    assert plan.shared_epochs(base, dict(base, epochs=30, lr_schedule="0:0.00035,12:0.0001")) == 12
+    assert plan.shared_epochs(base, dict(base, eval_lengths="100", keep_epochs="3", engines=2)) == 20
+    assert plan.shared_epochs(base, dict(base, seed=1)) == 0
+    assert plan.shared_epochs(base, dict(base, batching="packed")) == 0
+    assert plan.shared_epochs(base, dict(base, lr=0.0003)) == 0
 
 
 def test_fingerprint_ignores_bookkeeping_only():
-    c = runs.profile_config(reports.get("fixed-03"))
-    fp = runs.fingerprint(c)
-    assert runs.fingerprint(dict(c, engines=4, keep_epochs="12", metrics_path="x.json", resume=True)) == fp
-    assert runs.fingerprint(dict(c, lr=0.0008)) != fp
-    assert runs.fingerprint(dict(c, eval_lengths="100")) != fp
+    c = plan.profile_config(reports.get("fixed-03"))
+    fp = plan.fingerprint(c)
+    assert plan.fingerprint(dict(c, engines=4, keep_epochs="12", metrics_path="x.json", resume=True)) == fp
+    assert plan.fingerprint(dict(c, lr=0.0008)) != fp
+    assert plan.fingerprint(dict(c, eval_lengths="100")) != fp
 
 
 def test_fingerprint_follows_the_numerics_version_not_the_package_version(monkeypatch):
-    c = runs.profile_config(reports.get("fixed-03"))
-    fp = runs.fingerprint(c)
+    c = plan.profile_config(reports.get("fixed-03"))
+    fp = plan.fingerprint(c)
     monkeypatch.setattr(runs, "__version__", "99.0")  # a release with no change to the numbers re-runs nothing
-    assert runs.fingerprint(c) == fp
-    monkeypatch.setattr(runs, "NUMERICS_VERSION", runs.NUMERICS_VERSION + 1)  # a change that can move them does
-    assert runs.fingerprint(c) != fp
+    assert plan.fingerprint(c) == fp
+    monkeypatch.setattr(plan, "NUMERICS_VERSION", plan.NUMERICS_VERSION + 1)  # a change that can move them does
+    assert plan.fingerprint(c) != fp
 
 
 def test_quick_profile_scales_every_run_down():
-    steps = runs.plan(profile="quick")
+    steps = plan.plan(profile="quick")
     assert len(steps) == len(reports.RUNS)
     for s in steps:
         run_config = s.run.config()
@@ -246,7 +246,7 @@ def test_quick_profile_scales_every_run_down():
 def test_plan_cli(capsys):
     assert runs.main(["--plan"]) == 0
     out = capsys.readouterr().out
-    alone, shared = runs.plan_totals(runs.plan(profile="full"))
+    alone, shared = plan.plan_totals(plan.plan(profile="full"))
     assert f"{alone} without prefix sharing, {shared} with it" in out and shared < alone
     assert "variable-27" in out and "variable-26 @ 80" in out
 
@@ -261,7 +261,7 @@ def _numbers(record):
 
 
 def test_resume_from_a_kept_checkpoint_equals_an_uninterrupted_run(tmp_path):
-    base = dict(runs.profile_config(reports.get("variable-19"), "quick"), epochs=3,
+    base = dict(plan.profile_config(reports.get("variable-19"), "quick"), epochs=3,
                 lr_schedule="0:0.00035,2:0.00004")
     whole = train(dict(base, metrics_path=str(tmp_path / "whole.json")), progress=False)
     # A shorter run with another schedule after its end keeps a checkpoint after epoch 2 ...
@@ -302,7 +302,7 @@ def test_quick_profile_runs_skips_and_is_deterministic(tmp_path):
     for run_id in ids:
         record = json.loads((book / "runs" / f"{run_id}.json").read_text())
         assert record["status"] == "completed" and record["epochs_completed"] == 2
-        assert record["driver"]["fingerprint"] == runs.fingerprint(runs.profile_config(reports.get(run_id), "quick"))
+        assert record["driver"]["fingerprint"] == plan.fingerprint(plan.profile_config(reports.get(run_id), "quick"))
         assert len(record["history"]["epoch_loss"]) == 2 and record["test"]["n"] == 80
         nb = json.loads((book / "runs" / f"{run_id}.ipynb").read_text())
         heading = "".join(nb["cells"][0]["source"]).splitlines()[0]  # the title the sidebar shows
@@ -355,17 +355,17 @@ def test_fingerprints_ignore_other_tasks_and_inert_parameters():
     own = {k: v for k, v in parity.items()
            if k not in ("digits", "train_range", "embed", "patience", "min_delta", "bptt", "bptt_k", "bptt_p", "lag",
                         "gradient_distances")}
-    assert runs.fingerprint(own) == runs.fingerprint(parity)  # what a later task or a switched-off feature adds
-    assert runs.fingerprint(dict(parity, patience=3)) != runs.fingerprint(parity)
-    assert runs.fingerprint(dict(parity, patience=3, min_delta=0.1)) != runs.fingerprint(dict(parity, patience=3))
-    assert runs.fingerprint(dict(adder, digits=12)) != runs.fingerprint(adder)
-    assert runs.fingerprint(dict(parity, bptt="regular", bptt_k=5)) != runs.fingerprint(parity)
+    assert plan.fingerprint(own) == plan.fingerprint(parity)  # what a later task or a switched-off feature adds
+    assert plan.fingerprint(dict(parity, patience=3)) != plan.fingerprint(parity)
+    assert plan.fingerprint(dict(parity, patience=3, min_delta=0.1)) != plan.fingerprint(dict(parity, patience=3))
+    assert plan.fingerprint(dict(adder, digits=12)) != plan.fingerprint(adder)
+    assert plan.fingerprint(dict(parity, bptt="regular", bptt_k=5)) != plan.fingerprint(parity)
 
 
 def test_the_committed_book_is_done_but_for_records_of_older_numerics():
     """`make book` on a fresh clone re-runs only what a numerics change made stale."""
     book = bookdir.Book(BOOK)
-    for step in runs.plan(profile="full"):
+    for step in plan.plan(profile="full"):
         record = json.loads(book.record(step.id).read_text()) if book.record(step.id).exists() else None
         current = record is not None and record["driver"].get("numerics") == NUMERICS_VERSION
         assert runs.is_done(book, step) == current, step.id
