@@ -10,6 +10,9 @@ module: the pages pass in the runs whose records they read.
 import numpy as np
 
 from lstm_xor import NUMERICS_VERSION
+from lstm_xor.nn.cells import CELLS
+
+CELL_COLORS = dict(zip(CELLS, ("tab:blue", "tab:orange", "tab:green"), strict=True))  # a cell's colour in every plot
 
 
 def _label(metric):
@@ -145,6 +148,18 @@ def load_records(runs_dir, runs):
 def link(run_id, records, runs_dir):
     """A link to the run's page when it exists, else the bare id."""
     return f"[{run_id}]({runs_dir}/{run_id}.ipynb)" if run_id in records else run_id
+
+
+def iterations_per_epoch(record):
+    """Optimiser steps in one epoch of a run, read from its history (shards, batching and curricula included).
+
+    Every epoch of a run takes as many steps; a diverged run's last epoch, cut short
+    after ``diverged_iteration + 1`` steps, has no epoch_loss and is left out. None
+    when no epoch completed.
+    """
+    h = record["history"]
+    cut = record["diverged_iteration"] + 1 if record["status"] == "diverged" else 0
+    return (len(h["iteration_loss"]) - cut) // len(h["epoch_loss"]) if h["epoch_loss"] else None
 
 
 def first_epoch_at(record, key, level=1.0):

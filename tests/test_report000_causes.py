@@ -1,13 +1,40 @@
 """The experiments on report 000's failures: their registry entries and the tables and plots that read them."""
 
+import itertools
+
 import matplotlib
+import numpy as np
 import pytest
+from matplotlib.text import Text
 
 from lstm_xor import render, reports
-from lstm_xor.reports.r000 import causes
+from lstm_xor.reports.r000 import causes_plots as plots
+from lstm_xor.reports.r000 import causes_runs as causes
 from lstm_xor.reports.r000 import causes_tables as tables
+from lstm_xor.reports.r000 import runs as report000
 
 matplotlib.use("Agg")
+
+
+def _drawn_texts(fig):
+    """Every text a drawn figure shows: titles, axis and tick labels (ticks inside the view), legends, annotations."""
+    texts = list(fig.texts) + [t for legend in fig.legends for t in legend.get_texts()]
+    for ax in (ax for ax in fig.axes if ax.get_visible()):
+        texts += [ax.title, ax.xaxis.label, ax.yaxis.label, *ax.texts]
+        texts += [t for legend in filter(None, [ax.get_legend()]) for t in legend.get_texts()]
+        for axis in (ax.xaxis, ax.yaxis):
+            lo, hi = sorted(axis.get_view_interval())
+            texts += [tick.label1 for tick in axis.get_major_ticks() if lo <= tick.get_loc() <= hi]
+    return [t for t in texts if isinstance(t, Text) and t.get_visible() and t.get_text().strip()]
+
+
+def overlapping_texts(fig):
+    """Pairs of texts of a drawn figure whose boxes overlap (labels that would read as one)."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    texts = _drawn_texts(fig)
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts]
+    return [(a, b) for (a, box_a), (b, box_b) in itertools.combinations(boxes, 2) if box_a.overlaps(box_b)]
 
 
 def test_each_mechanic_is_its_own_run_on_the_reports_settings_and_all_together_is_their_union():
@@ -49,16 +76,52 @@ def test_the_mechanics_table_counts_solved_runs_and_the_median_epoch():
     assert rows == [("fixed", "nobias", 0.0008, 3, 5, 3.0)]
 
 
-def test_the_map_counts_solved_within_each_epoch_and_the_plots_draw():
+def test_the_map_counts_solved_within_each_epoch():
     records = {f"map-report-fixed-1e-3-s{s}": _record([0.5, 1.0] if s < 1 else [0.2, 0.3, 0.4], "completed")
                for s in causes.SEEDS}
     table = tables.map_table(records, "../runs")
     n = len(causes.SEEDS)
     assert f"| report | fixed | 0.001 | 0 / {n} | 1 / {n} | 1 / {n} |" in table
-    tables.plot_map(records)
     words = tables.mechanics_list()
     assert "* **none**: the replays' settings" in words and "(`dtype='float64'`)" in words
-    tables.plot_mechanics(records, "variable")
+
+
+def test_the_map_draws_the_share_solved_per_epoch_and_the_reports_runs_at_their_epochs():
+    records = {f"map-report-fixed-1e-3-s{s}": _record([0.5, 1.0] if s < 1 else [0.2, 0.3, 0.4], "completed")
+               for s in causes.SEEDS}
+    fig = plots.plot_map(records)
+    (fixed, variable), (fixed_strip, variable_strip) = fig.axes[:2], fig.axes[2:4]
+    # the report's settings within 1, 2, 3 epochs at the one rate with records; nothing for settings without any
+    assert [line.get_label() for line in fixed.lines] == [f"report settings, within {n} epoch{'s' * (n > 1)}"
+                                                          for n in (1, 2, 3)]
+    assert [list(line.get_ydata()) for line in fixed.lines] == [[0.0], [0.2], [0.2]]
+    assert not variable.lines
+    for strip, data in ((fixed_strip, "fixed"), (variable_strip, "variable")):
+        expected = sorted((r.params["lr"], r.epochs) for r in report000.REPORT_RUNS if r.group == f"report-{data}"
+                          and "lr_schedule" not in r.params and "init" not in r.params)
+        (crosses,) = strip.lines
+        assert sorted(zip(crosses.get_xdata(), crosses.get_ydata(), strict=True)) == expected
+        assert strip.get_ylim()[1] > max(epochs for _, epochs in expected)
+    assert (0.00075, 12) in expected and (0.00035, 30) in expected  # rates close together, no labels to collide
+    (legend,) = fig.legends
+    assert min(t.get_fontsize() for t in legend.get_texts()) >= 10  # legible at a page's width
+    assert overlapping_texts(fig) == []
+
+
+def test_the_mechanics_plot_has_a_panel_per_mechanic_and_a_line_per_seed():
+    records = {"cause-variable-none-s0": _record([0.1, 0.9, 1.0]), "cause-variable-none-s3": _record([0.5, 1.0]),
+               "cause-variable-order-s1": _record([0.0] * 13, status="completed")}
+    fig = plots.plot_mechanics(records, "variable")
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in shown] == list(causes.MECHANICS)  # variable length has the step row
+    none, order = shown[0], shown[list(causes.MECHANICS).index("order")]
+    assert [line.get_label() for line in none.lines] == ["seed 0", "seed 3"]
+    assert list(none.lines[0].get_ydata()) == list(render.errors_drawn([0.1, 0.9, 1.0], 20000))
+    assert list(none.lines[1].get_xdata()) == [1, 2]
+    assert len(order.lines) == 1 and all(not ax.lines for ax in shown if ax not in (none, order))
+    assert none.get_xlim() == (0.5, 13.5)  # the report's 13 epochs
+    fixed = plots.plot_mechanics({}, "fixed")
+    assert "step" not in [ax.get_title() for ax in fixed.axes if ax.get_visible()]
 
 
 def test_the_map_has_five_seeds_per_rate_for_both_settings_and_ours_are_our_defaults():
@@ -79,8 +142,13 @@ def test_the_final_label_table_gives_each_seed_and_the_plot_draws_what_exists():
     assert "| fixed length 10 | 1 / 2 (of 3 planned) | [100.0% (2)](../runs/final-len10-s0.ipynb), " in table
     assert "| fixed length 50 | not run yet | |" in table
     assert "| fixed length 50, curriculum in epoch 1 | 1 / 1 (of 3 planned) |" in table
-    fig = tables.plot_final(records)
-    assert [line.get_label() for line in fig.axes[1].lines][:1] == ["fixed length 50, curriculum in epoch 1"]
+    fig = plots.plot_final(records)
+    lengths, epochs = fig.axes[:2]
+    seed0 = lengths.lines[0]  # accuracy at the end per fixed length, NaN where a length has no record
+    assert list(seed0.get_xdata()) == list(causes.FINAL_LENGTHS) and seed0.get_ydata()[0] == 1.0
+    assert np.isnan(seed0.get_ydata()[1:]).all()
+    assert [line.get_label() for line in epochs.lines][:1] == ["fixed length 50, curriculum in epoch 1"]
+    assert len(epochs.lines) == 2 and list(epochs.lines[0].get_ydata()) == [1.0]  # the curriculum run, and chance
     final = {run.id: run.config() for run in reports.RUNS if run.group == "final-label"}
     assert len(final) == 7 * len(causes.FINAL_SEEDS)
     assert {(c["labels"], c["stop_when"], c["epochs"]) for c in final.values()} == {("final", "sequence_accuracy:1", 4)}

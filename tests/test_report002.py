@@ -16,7 +16,7 @@ from lstm_xor.train.loop import train
 
 def test_every_sweep_the_report_tabulates_is_registered_in_its_setting():
     ids = {run.id for run in r002.PART.runs}
-    for cell in r002.CELLS:
+    for cell in r002.REPORT_CELLS:
         assert {f"cls-units{h}-{cell}" for h in r002.UNITS[cell]} <= ids
         assert {f"cls-layers{k}-{cell}" for k in (1, 3, 8, 16, 64, 128)} <= ids
     for run in r002.UNIT_RUNS + r002.LAYER_RUNS + r002.DROPOUT_RUNS + r002.SPEECH_RUNS + r002.CV_RUNS:

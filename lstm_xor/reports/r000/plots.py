@@ -11,10 +11,9 @@ lazily.
 import numpy as np
 
 from lstm_xor import reports
-from lstm_xor.render import ERROR_FLOOR, error_axis, errors_drawn, moving_mean, thin
+from lstm_xor.render import ERROR_FLOOR, error_axis, errors_drawn, iterations_per_epoch, moving_mean, thin
 from lstm_xor.reports.r000.pages import report_scale
 from lstm_xor.reports.r000.runs import REPORT_TEST_N
-from lstm_xor.reports.r000.tables import iterations_per_epoch
 
 UNDERFLOW = float(np.finfo(np.float32).tiny)  # a loss below this (0 included) is marked "0 (underflow)" on the floor
 FEW_POINTS = 6  # curves with fewer points get a marker on every point
@@ -127,7 +126,7 @@ def plot_overlay(records, panels, per="iteration", scale=True, smooth=None, titl
             if not rec or not rec["history"]["iteration_loss"]:
                 continue
             div = report_scale(rec) if scale else 1.0
-            n = iterations_per_epoch(rec["config"])
+            n = iterations_per_epoch(rec)
             h = rec["history"]
             if per == "iteration":
                 x, y = moving_mean(np.asarray(h["iteration_loss"], dtype=float) / div, smooth or max(1, n // 10))

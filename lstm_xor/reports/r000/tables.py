@@ -1,8 +1,8 @@
 """Report 000's summary pages: its figures beside ours, and our own parity runs (book/summary/).
 
-Markdown tables over the run records of report 000's part (lstm_xor.reports.r000.runs
-and the parity runs of lstm_xor.reports.r000.ours); the plots are report000_plots', the
-generic pieces (records, links, number formatting) lstm_xor.render's.
+Markdown tables over the run records of report 000's part (lstm_xor.reports.r000.runs:
+the report's runs and our own parity runs); the plots are lstm_xor.reports.r000.plots',
+the generic pieces (records, links, number formatting) lstm_xor.render's.
 
 Epochs are counted from 1 ("epoch 1" is the first pass over the data); the report's
 logs count from 0, so its "epoch e" is our epoch e + 1. The report's figures are shown
@@ -13,7 +13,15 @@ that it fits a laptop's page.
 import numpy as np
 
 from lstm_xor import reports
-from lstm_xor.render import first_epoch_at, link, moving_mean, number_text, seconds_text, status_text
+from lstm_xor.render import (
+    first_epoch_at,
+    iterations_per_epoch,
+    link,
+    moving_mean,
+    number_text,
+    seconds_text,
+    status_text,
+)
 from lstm_xor.reports.r000 import runs as report000
 from lstm_xor.reports.r000.pages import count_text, report_scale
 
@@ -21,30 +29,10 @@ THRESHOLDS = (("last bit >= 99%", "last_bit", 0.99), ("whole string >= 90%", "se
               ("whole string >= 99%", "sequence", 0.99), ("whole string 100%", "sequence", 1.0))
 
 
-_ITERATIONS = {}
-
-
-def iterations_per_epoch(config):
-    """Optimizer steps in one epoch of this configuration (grouped batches: per length, rounded up)."""
-    from lstm_xor.tasks.parity import make_parity, split
-    key = tuple(config[k] for k in ("n_samples", "min_length", "max_length", "seed", "test_fraction",
-                                     "batch_size", "batching"))
-    if key not in _ITERATIONS:
-        train, _ = split(make_parity(config["n_samples"], config["min_length"], config["max_length"],
-                                     config["seed"]), config["test_fraction"])
-        B = config["batch_size"]
-        if config["batching"] == "grouped":
-            counts = np.bincount(train.lengths)
-            _ITERATIONS[key] = int(sum(-(-c // B) for c in counts if c))
-        else:
-            _ITERATIONS[key] = -(-len(train) // B)
-    return _ITERATIONS[key]
-
-
 def epoch_losses(record, tail=50):
     """Per epoch: (loss of its last iteration, mean of its last ``tail`` iterations), on the report's scale."""
     it = np.asarray(record["history"]["iteration_loss"], dtype=float) / report_scale(record)
-    n = iterations_per_epoch(record["config"])
+    n = iterations_per_epoch(record)
     out = []
     for e in range(len(record["history"]["epoch_loss"])):
         chunk = it[e * n:(e + 1) * n]
@@ -214,7 +202,7 @@ def reach_table(records, pairs, runs_dir):
                 hit = _reach(rec, key, level)
                 cells.append(f"epoch {hit[0]} ({seconds_text(hit[1])})" if hit else "not reached")
             it = solved_at(rec)
-            n = iterations_per_epoch(rec["config"])
+            n = iterations_per_epoch(rec)
             cells.append(f"iteration {it} ({it / n:.2f} epoch)" if it else
                          ("–" if _labels_per_iteration(rec["config"]) is None else "not reached"))
             rows.append(f"| {label} | " + " | ".join(cells) + " |")

@@ -23,25 +23,24 @@ CO2 (1958-2001), each split in time order into 60% training, 20% validation and
   error), one step ahead and iterated up to 8 steps.
 """
 
+from functools import partial
+
+from lstm_xor.nn.cells import CELLS
 from lstm_xor.reports.base import Group, Part, Run
 
-CELLS = ("rnn", "lstm", "gru")
 BASE = dict(task="forecast", hidden=32, layers=1, lr=0.005, batch_size=16, optimizer="adam", clip_norm=1.0,
             epochs=60, patience=15, horizon=8, seed=0, engines=1)
+_run = partial(Run, base=BASE)  # this report's entries name only what differs from BASE
 SERIES = {"sunspots": dict(series="sunspots", window=24, bptt_k=20),
           "co2": dict(series="co2", window=52, transform="difference", bptt_k=52)}
 SERIES_TEXT = {"sunspots": "yearly sunspots", "co2": "weekly CO2 (changes)"}
-
-
-def _run(id, group, title, params, note=""):
-    return Run(id, group, title, params, None, note, base=BASE)
 
 
 def _windows(name, cell, seed):
     params = {k: v for k, v in SERIES[name].items() if k != "bptt_k"}
     return _run(f"fc-{name}-{cell}-s{seed}", "forecast-windows",
                 f"{SERIES_TEXT[name].capitalize()}, windows of {params['window']}, {cell.upper()}, seed {seed}",
-                dict(params, cell=cell, seed=seed), "Training on windows of the training period, early stopping "
+                dict(params, cell=cell, seed=seed), note="Training on windows of the training period, early stopping "
                 "on the validation period (patience 15).")
 
 
@@ -49,13 +48,13 @@ def _whole(name, cell):
     return _run(f"fc-{name}-whole-{cell}", "forecast-whole",
                 f"{SERIES_TEXT[name].capitalize()}, the whole period, truncated BPTT, {cell.upper()}",
                 dict(SERIES[name], cell=cell, sequences="whole", bptt="regular", batch_size=1),
-                f"The training period as one sequence, chunks of {SERIES[name]['bptt_k']} steps, an optimiser step "
-                "each, the state carried.")
+                note=f"The training period as one sequence, chunks of {SERIES[name]['bptt_k']} steps, an optimiser "
+                "step each, the state carried.")
 
 
 LEVELS = _run("fc-co2-level-lstm-s0", "forecast-windows", "Weekly CO2 as levels, windows of 52, LSTM, seed 0",
               dict(series="co2", window=52, cell="lstm"),
-              "CO2 modelled as levels (scaled by the training period), to see what the differences are for.")
+              note="CO2 modelled as levels (scaled by the training period), to see what the differences are for.")
 
 GROUPS = (
     Group("forecast-windows", "Report 001: forecasting from windows",

@@ -1,9 +1,9 @@
 """Report 002's summary page: its sweeps beside ours, cross-validation, our runs beyond it, baselines.
 
-Tables (Markdown) and plots over the run records of report 002's part
+Tables (Markdown) over the run records of report 002's part
 (lstm_xor.reports.r002.runs) and the baselines' record (``python -m lstm_xor
 baselines``). Accuracies are shares of sequences right; a run with early stopping
-reports the epoch it kept. Matplotlib is imported lazily.
+reports the epoch it kept. The plots are lstm_xor.reports.r002.plots'.
 """
 
 import json
@@ -11,12 +11,10 @@ import os
 
 import numpy as np
 
-from lstm_xor.data.sequences import feature_stats, standardise
 from lstm_xor.render import link, mean_sd_text, number_text, seconds_text
 from lstm_xor.reports.r002 import runs as r002
 from lstm_xor.tasks.classify import load
 
-CELL_COLORS = {"rnn": "tab:blue", "lstm": "tab:orange", "gru": "tab:green"}
 DATA_ROWS = (("pen", "HW"), ("vowels", "CV"), ("digits", "CV"))  # our data set, the report's column it stands for
 # Published figures on JapaneseVowels' standard split (quoted, not measured here).
 ANCHORS = (("1-NN DTW, the UEA archive's benchmark (Bagnall et al. 2018)", "about 0.95"),
@@ -54,11 +52,11 @@ def sweep_table(records, runs_dir, runs, key, label):
         config = run.config()
         by.setdefault(config[key], {})[config["cell"]] = run
     head = [f"| {label} "] + [f"| {c.upper()}: report train / test | {c.upper()}: ours train / test | epochs "
-                               f"(kept of run) | run " for c in r002.CELLS]
-    lines = ["".join(head) + "|", "|---" * (1 + 4 * len(r002.CELLS)) + "|"]
+                               f"(kept of run) | run " for c in r002.REPORT_CELLS]
+    lines = ["".join(head) + "|", "|---" * (1 + 4 * len(r002.REPORT_CELLS)) + "|"]
     for value in sorted(by):
         cells = []
-        for cell in r002.CELLS:
+        for cell in r002.REPORT_CELLS:
             run = by[value].get(cell)
             cells += [_report(run), *_ours(records, run, runs_dir)] if run else ["–"] * 4
         lines.append(f"| {value} | " + " | ".join(cells) + " |")
@@ -84,7 +82,7 @@ def two_layer_table(records, runs_dir):
     """The report's two-layer RNN and LSTM on each of its data sets and on each of ours."""
     lines = ["| model | report's data | report train / test | our data | ours train / test | epochs (kept of run) "
              "| run |", "|---|---|---|---|---|---|---|"]
-    for cell in r002.CELLS:
+    for cell in r002.REPORT_CELLS:
         setting = r002.TWO_LAYER[cell]
         runs = [run for run in r002.UNIT_RUNS if run.config()["cell"] == cell and run.config()["hidden"] ==
                 setting["hidden"]] + [run for run in r002.SPEECH_RUNS if run.config()["cell"] == cell]
@@ -192,105 +190,3 @@ def data_table():
         lines.append(f"| {name} (`{dataset}`) | the report's {column} data | {len(train.classes)} | "
                      f"{len(train)} / {len(test)} | {lengths.min()}–{lengths.max()} | {train.x.shape[2]} |")
     return "\n".join(lines)
-
-
-def plot_data():
-    """One synthetic pen stroke per class, one spoken digit's 39 features, one JapaneseVowels utterance."""
-    import matplotlib.pyplot as plt
-    pen, _ = load("pen")
-    fig = plt.figure(figsize=(14, 3.6))
-    grid = fig.add_gridspec(1, 3, width_ratios=[1.4, 1, 1])
-    strokes = grid[0].subgridspec(1, len(pen.classes))
-    for k, name in enumerate(pen.classes):
-        ax = fig.add_subplot(strokes[k])
-        i = int(np.flatnonzero(pen.y == k)[0])
-        xy = pen.x[i, :pen.lengths[i]]
-        ax.plot(xy[:, 0], xy[:, 1], "-", lw=1)
-        ax.plot(xy[0, 0], xy[0, 1], "o", ms=4)  # where the pen goes down
-        ax.set(title=f"'{name}'", aspect="equal", xticks=[], yticks=[])
-    fig.text(0.02, 0.02, "SYNTHETIC pen strokes (drawn by lstm_xor.data.pen, not recorded handwriting); "
-             "a dot marks the first point", fontsize=8)
-    for slot, dataset, title in ((1, "digits", "spoken digit '{}' (FSDD)\n13 MFCCs, their deltas, deltas of deltas"),
-                                 (2, "vowels", "JapaneseVowels, speaker {}\n12 LPC cepstra")):
-        data, _ = load(dataset)
-        data = standardise(data, *feature_stats(data))  # as the networks see them: each feature on its own scale
-        ax = fig.add_subplot(grid[slot])
-        x = data.x[0, :data.lengths[0]]
-        image = ax.imshow(x.T, aspect="auto", origin="lower", cmap="RdBu_r", vmin=-3, vmax=3)
-        ax.set(xlabel="frame", ylabel="feature", title=title.format(data.classes[data.y[0]]))
-        fig.colorbar(image, ax=ax, fraction=0.05, label="standardised value")
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
-    return fig
-
-
-def _batches(record):
-    return len(record["history"]["iteration_loss"]) // max(record["epochs_completed"], 1)
-
-
-def _panels(records, run_ids, width, height):
-    """A figure with one panel per run that has a record, and [(panel, run id, record)]; None without any."""
-    import matplotlib.pyplot as plt
-    have = [i for i in run_ids if i in records]
-    if not have:
-        return None, []
-    fig, axes = plt.subplots(1, len(have), figsize=(width * len(have), height), squeeze=False)
-    return fig, [(ax, run_id, records[run_id]) for ax, run_id in zip(axes[0], have, strict=True)]
-
-
-def plot_losses(records, run_ids):
-    """Training (mean per batch), validation and test loss per epoch of each run, the kept epoch marked."""
-    fig, panels = _panels(records, run_ids, 4.6, 3.4)
-    for ax, run_id, r in panels:
-        h = r["history"]
-        epochs = np.arange(1, len(h["epoch_loss"]) + 1)
-        ax.plot(epochs, np.asarray(h["epoch_loss"]) / _batches(r), label="training")
-        ax.plot(epochs, h["valid_loss"], label="validation")
-        ax.plot(epochs, h["test_loss"], label="test", alpha=0.7)
-        if r.get("best_epoch"):
-            ax.axvline(r["best_epoch"], color="grey", ls=":", label=f"kept: epoch {r['best_epoch']}")
-        ax.set(xlabel="epoch", ylabel="cross entropy", yscale="log", title=run_id)
-        ax.legend(fontsize=8)
-    if fig:
-        fig.tight_layout()
-    return fig
-
-
-def plot_confusions(records, run_ids):
-    """Each run's test confusion matrix as a heat map, rows normalised to the true class."""
-    fig, panels = _panels(records, run_ids, 4, 3.8)
-    for ax, run_id, r in panels:
-        confusion = np.asarray(r["test"]["confusion"], dtype=float)
-        share = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
-        classes = load(r["config"]["dataset"])[0].classes
-        ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
-        ticks = np.arange(len(classes))
-        ax.set(xticks=ticks, yticks=ticks, xticklabels=classes, yticklabels=classes, xlabel="predicted",
-               ylabel="true", title=f"{run_id}\ntest accuracy {r['test']['accuracy']:.3f}")
-        for (i, j), n in np.ndenumerate(confusion):
-            if n:
-                ax.text(j, i, int(n), ha="center", va="center", fontsize=7,
-                        color="white" if share[i, j] > 0.6 else "black")
-    if fig:
-        fig.tight_layout()
-    return fig
-
-
-def plot_sweep(records, runs, key, label):
-    """Test accuracy against a swept value (log scale), per cell: ours as points, the report's as crosses."""
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6.5, 3.6))
-    for cell in r002.CELLS:
-        mine = sorted((run.config()[key], records[run.id]["test"]["accuracy"]) for run in runs
-                      if run.config()["cell"] == cell and run.id in records)
-        theirs = sorted((run.config()[key], run.report["test"]) for run in runs
-                        if run.config()["cell"] == cell and run.report)
-        for points, style, who in ((mine, "o-", "ours (synthetic pen)"), (theirs, "x--", "report (HW)")):
-            if points:
-                x, y = zip(*points, strict=True)
-                ax.plot(x, y, style, color=CELL_COLORS[cell], label=f"{cell.upper()}, {who}")
-    ax.set(xscale="log", xlabel=label, ylabel="test accuracy", ylim=(0, 1.02))
-    values = sorted({run.config()[key] for run in runs})
-    ax.set_xticks(values, labels=values)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig

@@ -1,20 +1,20 @@
 """Report 003's summary page: every documented experiment beside ours, and what we measured beyond it.
 
-Tables (Markdown) and plots over the run records of report 003's part
+Tables (Markdown) over the run records of report 003's part
 (lstm_xor.reports.r003.runs). Steps are optimiser steps, the report's "epochs".
-Matplotlib is imported lazily.
+The plots are lstm_xor.reports.r003.plots'.
 """
 
 import re
 
 import numpy as np
 
-from lstm_xor.render import link, moving_mean, number_text, seconds_text
+from lstm_xor.nn.cells import CELLS
+from lstm_xor.render import link, number_text, seconds_text
 from lstm_xor.reports.r003 import runs as report003
 from lstm_xor.tasks.adder import solved_step
 from lstm_xor.tasks.base import positive_ints
 
-CELL_COLORS = {"rnn": "tab:blue", "lstm": "tab:orange", "gru": "tab:green"}
 LOSS_MARK = 0.005  # the report: the RNN's loss "less than 0.005 in less than 300 steps"
 
 
@@ -100,7 +100,7 @@ def _spread(values):
 
 def _seeded(records):
     """(cell, initialisation, the records of its seeds) of the basic setting, where any ran."""
-    for cell in report003.CELLS:
+    for cell in CELLS:
         for init, runs in SEEDED:
             rec = _of_cell(records, runs, cell)
             if rec:
@@ -118,7 +118,7 @@ def seeds_table(records):
     return "\n".join(lines)
 
 
-def _extra(record, label):
+def extra_accuracy(record, label):
     extra = (record.get("extra_tests") or {}).get(label)
     return None if extra is None else extra["sum_accuracy"]
 
@@ -129,81 +129,20 @@ def carry_table(records):
              "|---|---|---|---|---|"]
     for cell, init, rec in _seeded(records):
         lines.append(f"| {cell.upper()} | basic setting, {init} init, {len(rec)} seeds | 9 | "
-                     f"{_spread([_extra(r, '9') for r in rec])} | {_spread([_extra(r, '9 carry') for r in rec])} |")
-    for cell in report003.CELLS:
+                     f"{_spread([extra_accuracy(r, '9') for r in rec])} | "
+                     f"{_spread([extra_accuracy(r, '9 carry') for r in rec])} |")
+    for cell in CELLS:
         run_id = f"add-range-1e10-{cell}"
         if run_id in records:
             r = records[run_id]
-            for d in _eval_digits(r):
-                lines.append(f"| {cell.upper()} | {run_id} | {d} | {number_text(_extra(r, str(d)))} | "
-                             f"{number_text(_extra(r, f'{d} carry'))} |")
+            for d in eval_digits(r):
+                lines.append(f"| {cell.upper()} | {run_id} | {d} | {number_text(extra_accuracy(r, str(d)))} | "
+                             f"{number_text(extra_accuracy(r, f'{d} carry'))} |")
     return "\n".join(lines)
 
 
-def _eval_digits(record):
+def eval_digits(record):
     return positive_ints("eval_digits", record["config"]["eval_digits"])
-
-
-def plot_generalisation(records):
-    """Whole sums right against operand length, for the runs trained on 10-digit operands."""
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(7, 3.8))
-    for cell in report003.CELLS:
-        r = records.get(f"add-range-1e10-{cell}")
-        if r is None:
-            continue
-        digits = _eval_digits(r)
-        ax.plot(digits, [_extra(r, str(d)) for d in digits], "o-", color=CELL_COLORS[cell], label=f"{cell}: random")
-        ax.plot(digits, [_extra(r, f"{d} carry") for d in digits], "s--", color=CELL_COLORS[cell],
-                label=f"{cell}: carry chains")
-    ax.set(xscale="log", xlabel="operand digits (trained on 10)", ylabel="whole sums right", ylim=(-0.03, 1.03),
-           title="length generalisation")
-    if ax.lines:
-        ax.legend(fontsize=8, ncol=2)
-    fig.tight_layout()
-    return fig
-
-
-def plot_study(records, ids, title, smooth=10):
-    """Training loss per step (moving mean) and test whole-sum accuracy per evaluation, one line per run."""
-    import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, 2, figsize=(13, 3.8))
-    for run_id in ids:
-        r = records.get(run_id)
-        if r is None:
-            continue
-        color = CELL_COLORS[r["config"]["cell"]]
-        label = run_id.removeprefix("add-")
-        alpha = 0.9 if not re.search(r"-s[1-9]\d*$", run_id) else 0.45
-        x, y = moving_mean(r["history"]["iteration_loss"], smooth)
-        axes[0].plot(x + 1, y, color=color, alpha=alpha, lw=1, label=label)
-        axes[1].plot(steps(r), r["history"]["test_sum_accuracy"], color=color, alpha=alpha, lw=1, label=label)
-    axes[0].axhline(LOSS_MARK, color="grey", lw=0.6, ls=":")
-    axes[0].set(xlabel="step", ylabel=f"training loss (moving mean of {smooth})", yscale="log", title=title)
-    axes[1].set(xlabel="step", ylabel="test: whole sums right", ylim=(-0.03, 1.03), title=title)
-    if axes[1].lines:
-        axes[1].legend(fontsize=7, ncol=2 if len(ids) > 6 else 1)
-    fig.tight_layout()
-    return fig
-
-
-def plot_positions(records, ids, title):
-    """Accuracy at each digit position of the test set after training (position 1 = least significant)."""
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(7, 3.8))
-    for run_id in ids:
-        r = records.get(run_id)
-        if r is None or not r["test"]:
-            continue
-        acc = r["test"]["position_accuracy"]
-        ax.plot(np.arange(1, len(acc) + 1), acc, "o-", ms=3, color=CELL_COLORS[r["config"]["cell"]],
-                alpha=0.7, label=run_id.removeprefix("add-"))
-    ax.set(xlabel="digit position (1 = least significant)", ylabel="test: digits right", ylim=(-0.03, 1.03),
-           title=title)
-    if ax.lines:
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    return fig
 
 
 def position_table(records, ids, runs_dir):
@@ -227,14 +166,14 @@ def readings_table(records, runs_dir):
     """The (0, 1e5) / (0, 1e100) row under its two readings: one preset length of 101, or training at 11."""
     lines = ["| cell | preset length 101: whole sums right (digits right) | trained at length 11: test (0, 1e10) | "
              "the same model on operands below 1e100 | runs |", "|---|---|---|---|---|"]
-    for cell in report003.CELLS:
+    for cell in CELLS:
         a, b = records.get(f"add-range-1e5-{cell}"), records.get(f"add-range-1e5-len11-{cell}")
         if a is None and b is None:
             continue
         first = "–" if a is None else \
             f"{number_text(_final(a))} ({number_text(a['test']['digit_accuracy'])})"
         second = "–" if b is None else number_text(_final(b))
-        longer = "–" if b is None else number_text(_extra(b, "100"))
+        longer = "–" if b is None else number_text(extra_accuracy(b, "100"))
         ids = [i for i in (f"add-range-1e5-{cell}", f"add-range-1e5-len11-{cell}") if i in records]
         lines.append(f"| {cell.upper()} | {first} | {second} | {longer} | "
                      f"{' '.join(link(i, records, runs_dir) for i in ids)} |")
@@ -251,7 +190,7 @@ def seen_unseen_table(records, ids, label, runs_dir):
              "training range, carry chains: whole sums |", "|---|---|---|---|---|---|---|---|---|"]
     for i in have:
         test, seen = records[i]["test"]["position_accuracy"], records[i]["extra_tests"][label]
-        chains = _extra(records[i], f"{label} carry")
+        chains = extra_accuracy(records[i], f"{label} carry")
         lines.append(f"| {link(i, records, runs_dir)} | " + " | ".join(number_text(a) for a in test[:3]) +
                      f" | {number_text(seen['sum_accuracy'])} | " +
                      " | ".join(number_text(a) for a in seen["position_accuracy"][:3]) + f" | {number_text(chains)} |")

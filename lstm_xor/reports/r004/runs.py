@@ -19,18 +19,17 @@ So there are no figures to put beside ours; these are the experiments it sets ou
   epochs (not 100: the budget), the same number of examples for every mode.
 """
 
+from functools import partial
+
+from lstm_xor.nn.cells import CELLS
 from lstm_xor.reports.base import Group, Part, Run
 
-CELLS = ("rnn", "lstm", "gru")
 BASE = dict(task="parity", labels="delay", lag=10, min_length=100, max_length=100, n_samples=2000, hidden=32,
             layers=1, lr=0.01, batch_size=32, optimizer="adam", clip_norm=1.0, epochs=8, seed=0, engines=1)
+_run = partial(Run, base=BASE)  # this report's entries name only what differs from BASE
 DISTANCES = "1,2,5,10,20,50,100,150,199"
 MODES = (("full", {}), *(("regular", dict(bptt_k=k)) for k in (2, 5, 10, 20)),
          *(("randomized", dict(bptt_p=p)) for p in (0.5, 0.2, 0.1)))
-
-
-def _run(id, group, title, params, note=""):
-    return Run(id, group, title, params, None, note, base=BASE)
 
 
 def mode_text(mode, extra):
@@ -52,14 +51,14 @@ GRADIENTS = [_run(f"bptt-grad-{cell}-l{layers}-s{seed}", "bptt-gradients",
                   f"Gradient norms, {cell.upper()}, {layers} layer{'s' * (layers > 1)}, seed {seed}",
                   dict(cell=cell, layers=layers, seed=seed, min_length=200, max_length=200, epochs=5,
                        gradient_distances=DISTANCES),
-                  "||dL_T/dh_t|| at distances T - t up to 199 on 64 test strings of 200 bits (lag 10), at the "
+                  note="||dL_T/dh_t|| at distances T - t up to 199 on 64 test strings of 200 bits (lag 10), at the "
                   "start and after 5 epochs of full BPTT.")
              for layers, seeds in ((1, (0, 1, 2)), (2, (0,))) for cell in CELLS for seed in seeds]
 
 TRUNCATION = [_run(f"bptt-{_mode_id(mode, extra)}-{cell}-s{seed}", "bptt-modes",
                    f"{mode_text(mode, extra).capitalize()}, {cell.upper()}, seed {seed}",
                    dict(cell=cell, seed=seed, bptt=mode, **extra),
-                   "Strings of 100 bits, each label the bit 10 steps back; one optimiser step per chunk.")
+                   note="Strings of 100 bits, each label the bit 10 steps back; one optimiser step per chunk.")
               for cell in CELLS for mode, extra in MODES for seed in (0, 1)]
 
 GROUPS = (
