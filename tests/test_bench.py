@@ -1,6 +1,9 @@
-"""Smoke tests of `python -m lstm_xor bench` at tiny sizes: the figures' shape and that every runner learns."""
+"""Smoke tests of `python -m lstm_xor bench` at tiny sizes: the figures' shape and that every runner learns.
+
+torch is in the test extra: without it these tests fail (they do not skip), as the bench itself does."""
 
 import argparse
+import builtins
 import json
 
 import numpy as np
@@ -11,12 +14,26 @@ from lstm_xor.study import bench
 TINY_TOKENS = {"batch_size": 8, "hidden": 8, "embed": 4, "length": 5}
 
 
-def _torch_or_none():
-    try:
-        import torch
-    except ImportError:
-        return None
-    return torch
+def test_torch_is_installed_as_the_test_extra_pins_it():
+    torch = bench.import_torch()
+    assert bench._torch_requirement() == f"torch=={torch.__version__.split('+')[0]}"
+
+
+def test_a_missing_torch_stops_the_bench_naming_the_test_extra(monkeypatch, capsys):
+    real_import = builtins.__import__
+
+    def no_torch(name, *args, **kwargs):
+        if name == "torch":
+            raise ImportError("No module named 'torch'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_torch)
+    from lstm_xor import cli
+    assert cli.main(["bench", "--cases", "parity", "--batches", "1", "--rounds", "1", "--warmup", "0"]) != 0
+    error = capsys.readouterr().err
+    assert "torch==2.13.0" in error and "pip install -e .[test]" in error
+    assert bench.run(batches=1, rounds=1, warmup=0, batch_size=2, hidden=2, length=2, use_torch=False,
+                     cases=("parity",))["torch"] is None, "--no_torch still times NumPy alone"
 
 
 def test_digit_addition_batches_hold_sums():
@@ -38,10 +55,9 @@ def test_run_figures_and_table():
     figures = bench.run(batches=2, rounds=2, warmup=1, batch_size=4, hidden=8, length=6, tokens=TINY_TOKENS)
     json.dumps(figures)  # what --json writes
     assert list(figures["cases"]) == ["parity", "tokens"]
-    with_torch = figures["torch"] is not None
     parity, tokens = figures["cases"]["parity"], figures["cases"]["tokens"]
-    assert set(parity["results"]) == {"numpy float32", "numpy float64"} | ({"torch float32"} if with_torch else set())
-    assert set(tokens["results"]) == {"numpy float32"} | ({"torch float32"} if with_torch else set())
+    assert set(parity["results"]) == {"numpy float32", "numpy float64", "torch float32"}
+    assert set(tokens["results"]) == {"numpy float32", "torch float32"}
     for r in parity["results"].values():
         assert {"ms_per_batch_median", "ms_per_batch_best", "seconds_per_epoch", "seconds_per_epoch_best",
                 "rounds_ms_per_batch", "final_loss"} == set(r)
@@ -51,7 +67,7 @@ def test_run_figures_and_table():
                 "rounds_ms_per_step", "final_loss"} == set(r)
         assert r["seconds_per_3000_steps"] == pytest.approx(3.0 * r["ms_per_step_median"])
     assert tokens["config"]["batch_size"] == 8 and tokens["config"]["vocabulary"] == 10
-    assert ("numpy float32 / torch" in tokens["ratios"]) == with_torch
+    assert "numpy float32 / torch" in tokens["ratios"] and figures["torch"] is not None
     table = bench.format_table(figures)
     assert table.startswith("LSTM, hidden 8") and "Token LSTM (digit addition)" in table
     assert "s/3000 steps median" in table and table.splitlines()[-1].startswith("epoch = 80,000 strings; 3,000 steps")
@@ -64,7 +80,7 @@ def test_run_figures_and_table():
 def test_every_runner_learns_a_fixed_batch(case):
     options = {"parity": {"batch_size": 8, "hidden": 8, "length": 6},
                "tokens": {**bench.TOKENS, **TINY_TOKENS}}[case]
-    runners, _ = bench._SPECS[case].runners(_torch_or_none(), 1e-2, **options)
+    runners, _ = bench._SPECS[case].runners(bench.import_torch(), 1e-2, **options)
     for r in runners:
         r.batches = r.batches[:1]
         r.step()

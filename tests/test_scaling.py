@@ -1,41 +1,22 @@
-"""The scaling study: the naive baseline is the same algorithm, the measurements run, the notebook executes."""
+"""The scaling study: its load probes, the measurements run, the notebook executes (the naive baseline's
+equality with the tuned code: test_reference.py)."""
 
 import json
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import nbformat
-import numpy as np
 import papermill as pm
 import pytest
 
+from lstm_xor.launch import cores
 from lstm_xor.study import scaling
-from lstm_xor.train.loop import Trainer, build_model
+from lstm_xor.study.scaling import load
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "scaling.ipynb"
 TINY = dict(hidden=16, batch_size=32, n_samples=2000)
-
-
-@pytest.mark.parametrize("clip_norm", [0.0, 0.5])
-def test_naive_lstm_takes_the_same_steps_as_the_tuned_code(clip_norm):
-    """Same network, loss, clipping and Adam: only the way of computing differs (float64)."""
-    config = scaling.study_config(n_samples=400, hidden=12, batch_size=16, dtype="float64", lr=0.05,
-                                  clip_norm=clip_norm)
-    trainer = Trainer(config)
-    model, train_set = trainer.model, trainer.splits.train
-    naive = scaling.NaiveLSTM.from_model(model, lr=config.lr, clip_norm=config.clip_norm)
-    assert np.array_equal(naive.to_flat(model), model.flat)
-    start = model.flat.copy()
-    for index in trainer.task.batches(config, train_set, 0)[:3]:
-        tuned_loss, _ = trainer.step(index, config.lr)
-        naive_loss = naive.train_batch([train_set.bits[j, :train_set.lengths[j]] for j in index])
-        assert naive_loss == pytest.approx(tuned_loss, rel=1e-12)
-    assert np.max(np.abs(naive.to_flat(model) - model.flat)) < 1e-12
-    assert np.max(np.abs(model.flat - start)) > 1e-3, "the steps moved the weights"
-
-
-def test_naive_lstm_refuses_other_networks():
-    with pytest.raises(ValueError, match="one-layer LSTM"):
-        scaling.NaiveLSTM.from_model(build_model(scaling.study_config(cell="gru", hidden=4)))
 
 
 def test_int_list_and_json_sections(tmp_path):
@@ -73,9 +54,21 @@ def test_step_measurement_on_two_engines():
     assert 0.0 <= r["others_cpu"] <= 1.0 and r["attempts"] == 1
 
 
-def test_machine_busy_is_a_share():
-    assert 0.0 <= scaling.machine_busy(0.2) <= 1.05
-    assert scaling.wait_for_quiet(0.0) is None
+def test_the_load_probes_see_a_busy_process():
+    """A process spinning on one core is at least its core's share of the machine; other work only adds."""
+    spin = "import time\nend = time.time() + 5\nwhile time.time() < end: pass"
+    spinner = subprocess.Popen([sys.executable, "-c", spin])
+    try:
+        time.sleep(0.3)  # started
+        busy = load.machine_busy(0.5)
+        with load.OthersCpu() as others:  # the spinner is no child that finished: it counts as other work
+            time.sleep(0.5)
+    finally:
+        spinner.kill()
+        spinner.wait()
+    assert 0.8 / cores() <= busy <= 1.02 and 0.8 / cores() <= others.share <= 1.02
+    assert load.wait_for_quiet(0.0) is None, "no wait asked: no measurement"
+    assert load.wait_for_quiet(0.1, limit=2.0, window=0.2) <= 1.02, "a limit above 1 is met at once"
 
 
 @pytest.mark.slow

@@ -31,7 +31,6 @@ same kernels when that variable is exported.
 """
 
 import argparse
-import ctypes
 import json
 import os
 import statistics
@@ -43,7 +42,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lstm_xor.blas import set_blas_threads
+from lstm_xor.blas import openblas_core, set_blas_threads
 from lstm_xor.nn.model import Model
 from lstm_xor.optim import Adam
 from lstm_xor.tasks.parity import batch_arrays, make_parity
@@ -78,29 +77,33 @@ def add_arguments(parser):
     parser.add_argument("--hidden", type=int, default=100, help="hidden units, parity case (default: 100)")
     parser.add_argument("--length", type=int, default=50, help="string length, parity case (default: 50)")
     parser.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate, both cases (default: 0.001)")
-    parser.add_argument("--no_torch", action="store_true", help="skip torch even where it is importable")
+    parser.add_argument("--no_torch", action="store_true", help="time NumPy alone, without the torch comparison")
     parser.add_argument("--openblas_coretype", default="",
                         help="rerun with OPENBLAS_CORETYPE set to this (Haswell, SkylakeX, ...); "
                              "default: the kernels this process loaded")
     parser.add_argument("--json", default="", help="also write the figures to this JSON file")
 
 
-def openblas_core():
-    """The kernel set of the OpenBLAS NumPy loaded ('Haswell', 'SkylakeX', ...), or None."""
+def _torch_requirement():
+    """The test extra's torch pin as installed from pyproject.toml ('torch==2.13.0'), or 'torch'."""
+    from importlib.metadata import PackageNotFoundError, requires
     try:
-        with open("/proc/self/maps") as maps:
-            paths = {line.split()[-1] for line in maps if "openblas" in line.lower() and ".so" in line}
-    except OSError:
-        return None
-    for path in sorted(paths):
-        lib = ctypes.CDLL(path)
-        for symbol in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename",
-                       "openblas_get_corename64_", "openblas_get_corename"):
-            if hasattr(lib, symbol):
-                function = getattr(lib, symbol)
-                function.restype = ctypes.c_char_p
-                return function().decode()
-    return None
+        wanted = requires("lstm_xor") or []
+    except PackageNotFoundError:
+        wanted = []
+    return next((w.split(";")[0].strip() for w in wanted if w.startswith("torch")), "torch")
+
+
+def import_torch():
+    """torch, on one thread; its absence is an error that names the test extra which brings it."""
+    try:
+        import torch
+    except ImportError as e:
+        raise ValueError(f"the benchmark compares against torch, which is not importable ({e}): install "
+                         f"{_torch_requirement()} with the test extra, `pip install -e .[test]` "
+                         "(or pass --no_torch to time NumPy alone)") from e
+    torch.set_num_threads(1)
+    return torch
 
 
 # -- the implementations --------------------------------------------------------------
@@ -286,14 +289,7 @@ def run(batches=150, rounds=5, warmup=5, batch_size=32, hidden=100, length=50, l
     batch_size, hidden and length are the parity case's; ``tokens`` overrides entries of TOKENS.
     """
     set_blas_threads(1)
-    torch = None
-    if use_torch:
-        try:
-            import torch
-        except ImportError:
-            torch = None
-    if torch is not None:
-        torch.set_num_threads(1)
+    torch = import_torch() if use_torch else None
     options = {"parity": {"batch_size": batch_size, "hidden": hidden, "length": length},
                "tokens": {**TOKENS, **(tokens or {})}}
     rounds = max(1, min(rounds, batches))
@@ -336,7 +332,7 @@ def format_table(figures):
         lines += ([""] if lines else []) + _case_table(spec, case)
         notes.append(spec.footnote(case["config"]))
     if figures["torch"] is None:
-        lines.append("torch is not importable (or --no_torch): no torch.nn.LSTM comparison")
+        lines.append("--no_torch: no torch.nn.LSTM comparison")
     env = figures["openblas_coretype_env"]
     lines.append(f"OpenBLAS kernels: {figures['openblas_core']}" + (f" (OPENBLAS_CORETYPE={env})" if env else ""))
     lines.append("; ".join(notes + [f"numpy {figures['numpy']}, torch {figures['torch']}"]))
