@@ -1,6 +1,8 @@
 """The book: its configuration, its table of contents, and a -W build from a quick-profile run set."""
 
+import fnmatch
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -8,20 +10,24 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lstm_xor import reports
-from lstm_xor.publish import bookdir, toc
+from lstm_xor import render, reports
+from lstm_xor.publish import bookdir, index, toc
 from lstm_xor.publish import driver as runs
 
 REPO = Path(__file__).resolve().parents[1]
 BOOK = REPO / "book"
 
 
+def _entries(chapters):
+    """Every file of a toc's chapters, their sections included, in order."""
+    for chapter in chapters:
+        yield chapter["file"]
+        yield from _entries(chapter.get("sections", []))
+
+
 def _toc_files(toc_path):
     toc = yaml.safe_load(Path(toc_path).read_text())
-    files = [toc["root"]]
-    for part in toc.get("parts", []):
-        files += [chapter["file"] for chapter in part["chapters"]]
-    return files
+    return [toc["root"]] + [f for part in toc.get("parts", []) for f in _entries(part["chapters"])]
 
 
 def _page(book, name):
@@ -40,21 +46,52 @@ def _first_markdown(path):
     return "".join(cell["source"])
 
 
-def test_config_never_executes_and_stays_offline():
+def test_config_agrees_with_the_book_it_builds():
     config = yaml.safe_load((REPO / "_config.yml").read_text())
-    assert config["author"] == "lstm_xor"
+    book = bookdir.Book(BOOK)
+    # the title is the first page's; the bibliography files exist
+    assert f"# {config['title']}\n" in _first_markdown(BOOK / "intro.ipynb")
+    assert all((BOOK / name).exists() for name in config["bibtex_bibfiles"])
+    # the build never executes: every page the driver executes has its outputs committed
     assert config["execute"]["execute_notebooks"] == "off"
-    assert config["only_build_toc_files"] is True
-    assert any(".cache" in p for p in config["exclude_patterns"]) and "_build" in config["exclude_patterns"]
-    assert config["sphinx"]["config"]["nb_render_markdown_format"] == "myst"
-    assert not config["sphinx"]["config"].get("intersphinx_mapping")
-    assert config["launch_buttons"]["thebe"] is False
-    assert config["html"]["use_repository_button"] is False
+    for name in bookdir.SUMMARIES:
+        cells = json.loads((BOOK / name).read_text())["cells"]
+        assert any(c.get("outputs") for c in cells if c["cell_type"] == "code"), f"{name} is not executed"
+    # the checkpoint cache and the build output are excluded, whatever their folder
+    cache = book.cache.relative_to(book.root).as_posix()
+    assert any(fnmatch.fnmatch(cache, pattern) for pattern in config["exclude_patterns"]), cache
+    assert any(fnmatch.fnmatch("_build", pattern) for pattern in config["exclude_patterns"])
+    # nothing fetched from the network at build time
+    sphinx = config["sphinx"]["config"]
+    assert not sphinx.get("intersphinx_mapping") and not config["launch_buttons"].get("binderhub_url")
+    # run pages are a study's sections: the sidebar opens one level only, so they stay collapsed
+    assert sphinx.get("html_theme_options", {}).get("show_navbar_depth", 1) == 1
+    assert max(_depth(part["chapters"]) for part in yaml.safe_load((BOOK / "_toc.yml").read_text())["parts"]) == 2
+
+
+def _depth(chapters):
+    return 1 + max((_depth(c["sections"]) for c in chapters if c.get("sections")), default=0)
+
+
+def test_the_books_css_wraps_code_and_hides_a_summarys_injected_parameters():
+    css = "".join(path.read_text() for path in (BOOK / "_static").glob("*.css"))
+    assert re.search(r"pre\s*{[^}]*white-space:\s*pre-wrap", css)
+    assert ".tag_injected-parameters:not(.tag_hide-cell)" in css
+    for name in bookdir.SUMMARIES:  # the cell the rule hides is papermill's, never the page's own
+        cells = json.loads((BOOK / name).read_text())["cells"]
+        injected = [c for c in cells if "injected-parameters" in c["metadata"].get("tags", [])]
+        assert len(injected) == 1 and "hide-cell" not in injected[0]["metadata"]["tags"], name
+        assert "".join(injected[0]["source"]).startswith("# Parameters")
 
 
 def test_committed_toc_lists_existing_pages_that_start_with_a_title():
     assert (BOOK / "_toc.yml").read_text() == toc.toc_text(bookdir.Book(BOOK)), \
         "book/_toc.yml is stale: run `python -m lstm_xor runs --summaries-only`"
+    for part in reports.PARTS:
+        for group in part.groups:
+            present = {r.id for r in group.runs if (BOOK / "runs" / f"{r.id}.ipynb").exists()}
+            made = index.study_markdown(part, group, render.load_records(BOOK / "runs", group.runs), present)
+            assert (BOOK / f"{index.study_file(group)}.md").read_text() == made, f"{group.name}'s page is stale"
     for name in _toc_files(BOOK / "_toc.yml"):
         page = _page(BOOK, name)
         assert page is not None, f"{name} is in the toc but not in book/"
@@ -77,7 +114,7 @@ def test_toc_lists_runs_and_scaling_only_where_present(tmp_path):
     assert all(f"runs/{r.id}\n" in full for r in reports.RUNS)
 
 
-def test_toc_has_one_part_per_report_then_its_groups(tmp_path):
+def test_toc_has_one_part_per_report_its_pages_then_a_study_page_per_group(tmp_path):
     book = bookdir.Book(tmp_path / "book")
     book.runs.mkdir(parents=True)
     for part in reports.PARTS:
@@ -88,17 +125,51 @@ def test_toc_has_one_part_per_report_then_its_groups(tmp_path):
         (book.runs / f"{run.id}.ipynb").write_text("{}")
     contents = yaml.safe_load(toc.toc_text(book))
     assert contents["root"] == "intro"
-    expected = []
-    for part in reports.PARTS:
-        expected.append((part.caption, [str(Path(p).with_suffix("")) for p in part.pages + part.summaries]))
-        expected += [(g.caption, [f"runs/{r.id}" for r in g.runs]) for g in part.groups]
-    assert [(p["caption"], [c["file"] for c in p["chapters"]]) for p in contents["parts"]] == expected
-    # a report's pages are listed only where they exist; an empty group gets no caption
+    assert [p["caption"] for p in contents["parts"]] == [part.caption for part in reports.PARTS]
+    for part, listed in zip(reports.PARTS, contents["parts"], strict=True):
+        pages = [str(Path(p).with_suffix("")) for p in part.pages + part.summaries]
+        expected = pages + [index.study_file(g) for g in part.groups]
+        assert [c["file"] for c in listed["chapters"]] == expected  # the sidebar: a few entries per part
+        studies = listed["chapters"][len(pages):]
+        assert [[s["file"] for s in c["sections"]] for c in studies] == [[f"runs/{r.id}" for r in g.runs]
+                                                                        for g in part.groups]
+    top = sum(len(p["chapters"]) for p in contents["parts"])
+    assert top < 60 and top * 5 < len(reports.RUNS)
+    # a report's pages are listed only where they exist; a group without pages gets no study page
     (book.root / reports.PARTS[0].summaries[0]).unlink()
-    (book.runs / f"{reports.RUNS[0].id}.ipynb").unlink()
+    first = reports.PARTS[0].groups[0]
+    for run in first.runs:
+        (book.runs / f"{run.id}.ipynb").unlink()
     text = toc.toc_text(book)
     assert Path(reports.PARTS[0].summaries[0]).with_suffix("").as_posix() not in text
-    assert f"runs/{reports.RUNS[0].id}\n" not in text
+    assert index.study_file(first) not in text and f"runs/{first.runs[0].id}\n" not in text
+
+
+def test_study_pages_tabulate_their_runs_varied_settings_and_outcomes(tmp_path):
+    book = bookdir.Book(tmp_path / "book")
+    book.runs.mkdir(parents=True)
+    group = next(g for part in reports.PARTS for g in part.groups if g.name == "map-report-fixed")
+    solved, unsolved = group.runs[0], group.runs[1]
+    for run, accuracy, status in ((solved, 1.0, "solved"), (unsolved, 0.25, "completed")):
+        (book.runs / f"{run.id}.ipynb").write_text("{}")
+        record = dict(config=run.config(), status=status, epochs_completed=2, driver={},
+                      test=dict(sequence_accuracy=accuracy))
+        (book.runs / f"{run.id}.json").write_text(json.dumps(record))
+    (book.runs / "study-gone.md").write_text("# a group that no longer exists\n")
+    toc.write_toc(book)
+    assert not (book.runs / "study-gone.md").exists()
+    page = (book.root / f"{index.study_file(group)}.md").read_text()
+    lines = page.splitlines()
+    assert lines[0] == f"# {group.caption}"
+    table = [line for line in lines if line.startswith("|")]
+    assert table[0] == "| run | lr | seed | outcome | epochs |"  # only the settings that differ within the group
+    assert len(table) == 2 + len(group.runs)
+    assert table[2] == f"| [{solved.id}]({solved.id}.ipynb) | 0.0001 | 0 | solved, sequence accuracy 1 | 2 of 3 |"
+    assert "| completed, sequence accuracy 0.25 | 2 of 3 |" in table[3]
+    assert table[4].startswith(f"| {group.runs[2].id} |") and "not run yet | 3 planned |" in table[4]
+    # the committed study pages are the ones the records make
+    committed = sorted(p.name for p in BOOK.joinpath("runs").glob("study-*.md"))
+    assert committed == sorted(f"{Path(index.study_file(g)).name}.md" for part in reports.PARTS for g in part.groups)
 
 
 @pytest.mark.slow

@@ -1,5 +1,7 @@
 """Reports 001 and 004: their registry entries and the tables over records (made here by short runs)."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -53,3 +55,14 @@ def test_report001_table_puts_every_network_beside_the_baselines(tmp_path):
     assert f"| naive | – | {naive['rmse']:.3f} | {naive['mae']:.3f} | {naive['mase']:.3f} |" in text
     assert "| autoregression (9 lags, least squares) |" in text and "seasonal naive (period 11)" in text
     assert t001.errors_table({}, "runs", "co2") == "No run on co2 has a record yet."
+
+
+def _columns(line):
+    """The cells of a Markdown table row: split at pipes that are not escaped."""
+    return re.split(r"(?<!\\)\|", line.strip().strip("|"))
+
+
+def test_report004_gradient_table_header_has_as_many_columns_as_its_rows():
+    header, rule = t004.gradient_table({}).splitlines()[:2]
+    assert len(_columns(header)) == len(_columns(rule)) == 7
+    assert any("dL/dh" in cell for cell in _columns(header))  # the norm's bars escaped, inside one cell

@@ -26,8 +26,10 @@ def decay(record, which):
 
 def gradient_table(records):
     """Per cell and depth: the decay of the state gradient at the start and after training, and its size at 1, 100."""
-    lines = ["| cell | layers | seeds | decades lost per 100 steps: initial | trained | ||dL/dh|| at distance 1: "
-             "initial / trained | at distance 100: initial / trained |", "|---|---|---|---|---|---|---|"]
+    # The norm's bars are escaped: a bare "|" in a Markdown table starts a new column.
+    lines = ["| cell | layers | seeds | decades lost per 100 steps: initial | trained | "
+             "\\|\\|dL/dh\\|\\| at distance 1: initial / trained | at distance 100: initial / trained |",
+             "|---|---|---|---|---|---|---|"]
     for layers in (1, 2):
         for cell in CELLS:
             recs = gradient_runs(records, cell, layers)
