@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from lstm_xor.config import PARAMS, RunConfig, groups
+from lstm_xor.config import PARAMS, groups, split
 
 
 def _bool(text):
@@ -52,11 +52,16 @@ def main(argv=None):
 
 def _train(args):
     from lstm_xor.launch import run_cli
-    from lstm_xor.tasks import get_task
-    config = RunConfig(**{p.name: getattr(args, p.name) for p in PARAMS})
-    record = run_cli(config)
+    config, launch = split({p.name: getattr(args, p.name) for p in PARAMS})
+    record = run_cli(config, launch)
     if record is not None:
-        test = record["test"]
-        result = get_task(config.task).summary(test) if test else "no test figures"
-        print(f"{record['status']}: {record['epochs_completed']} epochs, {result}; record in {config.metrics_path}")
+        print(f"{outcome(record)}; record in {launch.metrics_path}")
     return 0
+
+
+def outcome(record):
+    """'completed: 1 epoch, last bit accuracy 0.98, ...': a run record in one line."""
+    from lstm_xor.tasks import get_task
+    n, test = record["epochs_completed"], record["test"]
+    result = get_task(record["config"]["task"]).summary(test) if test else "no test figures"
+    return f"{record['status']}: {n} epoch{'' if n == 1 else 's'}, {result}"

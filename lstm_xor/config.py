@@ -1,11 +1,17 @@
-"""The one run configuration: the notebook's parameters, the CLI's flags and the
-run registry's entries are all this set of names.
+"""The one set of run parameter names: the notebook's parameters, the CLI's flags and
+the run registry's entries, flat because papermill parameters are flat.
 
-``RunConfig`` is a dataclass built from the common parameters below plus every
-task's own (``Task.params``), as one flat set of names, because papermill
-parameters are flat. A parameter belongs to the common set or to the tasks
-that declare it; giving a task's parameter a non-default value in a run of
-another task is an error that names its owner.
+Each :class:`~lstm_xor.tasks.base.Param` carries its facts (does it move the numbers?
+may it change on resumption? at which value is it switched off?), so that what a
+fingerprint hashes (:func:`numeric_values`) and what a resumed run may change
+(``RESUMABLE``) follow from the declarations, not from lists kept by hand.
+
+The names split in two: ``RunConfig``, what is trained (the common parameters and
+every task's own), and ``Launch``, how and where it runs (engines, threads, paths,
+resumption). :func:`split` makes both from a flat dict. ``Launch`` is defined here,
+beside ``RunConfig``, not in ``lstm_xor.launch``: the loop and the run plan read it,
+and the launcher imports the loop. A task's parameter set to a non-default value in
+a run of another task is an error that names its owner.
 """
 
 import dataclasses
@@ -18,7 +24,7 @@ from lstm_xor.nn.init import INITS
 from lstm_xor.nn.losses import REDUCTIONS
 from lstm_xor.optim import OPTIMIZERS, adam_slips, parse_schedule
 from lstm_xor.tasks import TASKS, get_task
-from lstm_xor.tasks.base import Param, positive_ints
+from lstm_xor.tasks.base import Param, bad, check_choice, check_positive, positive_ints
 
 DTYPES = ("float32", "float64")
 
@@ -37,50 +43,67 @@ COMMON = (
           "report: report 000's order, one-length batches by increasing length, a contiguous share per rank, the "
           "same every epoch"),
     Param("shards", int, 1, "batches of batch_size / shards drawn on their own and summed into one step, as report "
-          "000's 5 ranks each did with its own batch of 32; 1 draws the step's batch at once"),
+          "000's 5 ranks each did with its own batch of 32; 1 draws the step's batch at once", off=1),
     Param("optimizer", str, "adam", "adam or sgd"),
-    Param("lr", float, 0.01, "learning rate when lr_schedule is empty"),
-    Param("lr_schedule", str, "", "piecewise by epoch, e.g. '0:0.00035,20:0.00004'; overrides lr"),
+    Param("lr", float, 0.01, "learning rate when lr_schedule is empty", resumable=True),
+    Param("lr_schedule", str, "", "piecewise by epoch, e.g. '0:0.00035,20:0.00004'; overrides lr", resumable=True),
     Param("momentum", float, 0.0, "SGD momentum"),
     Param("adam_variant", str, "standard", "standard Adam, or slips of hand-written ones joined by '+': "
-          "no_bias_correction, eps_inside_sqrt, epoch_reset (the step counter restarts every epoch)"),
+          "no_bias_correction, eps_inside_sqrt, epoch_reset (the step counter restarts every epoch)", off="standard"),
     Param("clip_norm", float, 1.0, "global gradient-norm clip; 0 turns it off"),
     Param("loss_reduction", str, "mean", "mean over labelled positions, or sum (report 000)"),
     Param("bptt", str, "full", "backpropagation through time: full; regular (chunks of bptt_k steps, an optimiser "
           "step each, the state carried without its gradient); randomized (a cut before each step with probability "
-          "bptt_p, carried gradients scaled by 1/(1 - bptt_p) so the expected gradient is the full one)"),
-    Param("bptt_k", int, 0, "with bptt regular: the chunk length in steps, 1 .. the longest sequence"),
-    Param("bptt_p", float, 0.0, "with bptt randomized: the probability of a cut before each step, in (0, 1)"),
+          "bptt_p, carried gradients scaled by 1/(1 - bptt_p) so the expected gradient is the full one)", off="full"),
+    Param("bptt_k", int, 0, "with bptt regular: the chunk length in steps, 1 .. the longest sequence", off=0),
+    Param("bptt_p", float, 0.0, "with bptt randomized: the probability of a cut before each step, in (0, 1)",
+          off=0.0),
     Param("gradient_distances", str, "", "after training: the norm of the last step's loss gradient with respect to "
-          "the hidden state these many steps earlier, at the start and at the end, e.g. '1,10,100'"),
-    Param("epochs", int, 2, "passes over the training set"),
+          "the hidden state these many steps earlier, at the start and at the end, e.g. '1,10,100'",
+          off=""),
+    Param("epochs", int, 2, "passes over the training set", resumable=True),
     Param("stop_when", str, "", "stop ('solved') after the first epoch whose test metric reaches a value, e.g. "
-          "'sequence_accuracy:1'; empty never"),
-    Param("stop_patience", int, 0, "stop ('stopped') after this many epochs of rising loss; 0 never stops"),
+          "'sequence_accuracy:1'; empty never", off=""),
+    Param("stop_patience", int, 0, "stop ('stopped') after this many epochs of rising loss; 0 never stops",
+          resumable=True),
     Param("patience", int, 0, "early stopping: stop after this many epochs without a better validation loss, "
-          "and keep the best epoch's parameters (tasks with a validation set); 0 never stops"),
-    Param("min_delta", float, 1e-4, "early stopping: a validation loss is better when lower by more than this"),
+          "and keep the best epoch's parameters (tasks with a validation set); 0 never stops", off=0),
+    Param("min_delta", float, 1e-4, "early stopping: a validation loss is better when lower by more than this",
+          needs="patience"),
     Param("seed", int, 0, "data, initial weights and shuffling"),
     Param("dtype", str, "float32", "float32 or float64"),
-    Param("engines", int, 1, "MPI processes; 1 trains in this process"),
-    Param("threads", int, 1, "BLAS threads per engine"),
-    Param("metrics_path", str, "run.json", "where the run record (JSON) goes"),
-    Param("checkpoint_dir", str, "", "checkpoint after every epoch here; empty for none"),
-    Param("resume", bool, False, "continue from the checkpoint in checkpoint_dir"),
-    Param("keep_epochs", str, "",
-          "also keep checkpoint-<epoch>.npz after these epochs, e.g. '20,46' (runs sharing a prefix)"),
 )
 
 
+def _bookkeeping(name, type_, default, help_text):
+    """A parameter of where and how a run goes: it moves no number and may change on resumption."""
+    return Param(name, type_, default, help_text, numeric=False, resumable=True)
+
+
+# How and where a run goes (``Launch``): the same flat set of names as the rest, as papermill's are flat.
+LAUNCH = (
+    _bookkeeping("engines", int, 1, "MPI processes; 1 trains in this process"),
+    _bookkeeping("threads", int, 1, "BLAS threads per engine"),
+    _bookkeeping("metrics_path", str, "run.json", "where the run record (JSON) goes"),
+    _bookkeeping("checkpoint_dir", str, "", "checkpoint after every epoch here; empty for none"),
+    _bookkeeping("resume", bool, False, "continue from the checkpoint in checkpoint_dir"),
+    _bookkeeping("keep_epochs", str, "",
+                 "also keep checkpoint-<epoch>.npz after these epochs, e.g. '20,46' (runs sharing a prefix)"),
+)
+
+
+def _facts(p):
+    return p.type, p.default, p.numeric, p.resumable, p.off, p.needs
+
+
 def _collect():
-    """(params in order, {name: owning task names}); a name two tasks declare must agree on type and default."""
-    params = {p.name: p for p in COMMON}
-    owners = {p.name: () for p in COMMON}
+    """(params in order, {name: owning task names}); a name two tasks declare must agree on type, default, facts."""
+    params = {p.name: p for p in COMMON + LAUNCH}
+    owners = {p.name: () for p in COMMON + LAUNCH}
     for task in TASKS.values():
         for p in task.params:
             if p.name in params:
-                known = params[p.name]
-                if owners[p.name] == () or (known.type, known.default) != (p.type, p.default):
+                if owners[p.name] == () or _facts(params[p.name]) != _facts(p):
                     raise TypeError(f"task {task.name} declares parameter {p.name}, which "
                                     f"{'is common' if owners[p.name] == () else 'another task declares differently'}")
                 owners[p.name] += (task.name,)
@@ -89,8 +112,13 @@ def _collect():
     return tuple(params.values()), owners
 
 
-PARAMS, OWNERS = _collect()
-HELP = {p.name: p.help for p in PARAMS}
+PARAMS, OWNERS = _collect()  # every name: the common ones, how a run goes (LAUNCH), then each task's
+BY_NAME = {p.name: p for p in PARAMS}
+DEFAULTS = {p.name: p.default for p in PARAMS}
+LAUNCH_NAMES = tuple(p.name for p in LAUNCH)
+# May differ between a checkpoint and the run that resumes from it (the lr too, as long as it agrees on every
+# epoch already done): runs that share their first epochs share one computation of them.
+RESUMABLE = frozenset(p.name for p in PARAMS if p.resumable)
 
 
 def groups():
@@ -104,76 +132,106 @@ def groups():
     return out
 
 
-def _bad(name, value, accepted):
-    raise ValueError(f"bad parameter {name}={value!r}: expected {accepted}")
+def inert(name, values):
+    """Does this parameter move no number in a run of these flat values (switched off, or what it needs is)?"""
+    p = BY_NAME[name]
+    if p.needs:
+        return values.get(p.needs, DEFAULTS[p.needs]) == BY_NAME[p.needs].off
+    return p.off is not None and values[name] == p.off
 
 
-def _validate(self):
-    """Raise ValueError naming the first bad parameter and what is accepted."""
-    for f in dataclasses.fields(self):
-        value = getattr(self, f.name)
+def numeric_values(values):
+    """The items of a flat run dict that can move its numbers: the common parameters and its own task's,
+    less how and where it runs, less what is switched off (what a run's fingerprint hashes)."""
+    task = values["task"]
+    return {k: v for k, v in values.items()
+            if BY_NAME[k].numeric and (not OWNERS[k] or task in OWNERS[k]) and not inert(k, values)}
+
+
+def _check_types(obj):
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
         if f.type is int and (isinstance(value, bool) or not isinstance(value, int)):
-            _bad(f.name, value, "an integer")
+            bad(f.name, value, "an integer")
         if f.type is float and (isinstance(value, bool) or not isinstance(value, (int, float))
                                 or not math.isfinite(value)):
-            _bad(f.name, value, "a finite number")
+            bad(f.name, value, "a finite number")
         if f.type is bool and not isinstance(value, bool):
-            _bad(f.name, value, "true or false")
+            bad(f.name, value, "true or false")
         if f.type is str and not isinstance(value, str):
-            _bad(f.name, value, "a string")
-    task = get_task(self.task)
+            bad(f.name, value, "a string")
+
+
+def _check_owners(config):
     for p in PARAMS:
         owners = OWNERS[p.name]
-        if owners and self.task not in owners and getattr(self, p.name) != p.default:
-            raise ValueError(f"bad parameter {p.name}={getattr(self, p.name)!r}: it belongs to task "
-                             f"{' and '.join(owners)}, and this run's task is {self.task}; leave it at its "
-                             f"default ({p.default!r})")
+        if owners and config.task not in owners and getattr(config, p.name) != p.default:
+            bad(p.name, getattr(config, p.name), f"its default ({p.default!r})",
+                f"it belongs to task {' and '.join(owners)}, and this run's task is {config.task}")
+
+
+def _check_ranges(config):
     choices = {"batching": BATCHINGS, "cell": CELLS, "init": INITS, "optimizer": OPTIMIZERS,
                "loss_reduction": REDUCTIONS, "dtype": DTYPES, "bptt": BPTT_MODES}
     for name, accepted in choices.items():
-        if getattr(self, name) not in accepted:
-            _bad(name, getattr(self, name), f"one of {', '.join(accepted)}")
-    for name in ("hidden", "layers", "batch_size", "shards", "epochs", "engines", "threads"):
-        if getattr(self, name) < 1:
-            _bad(name, getattr(self, name), "an integer >= 1")
-    if self.batch_size % self.shards:
-        _bad("shards", self.shards, f"a divisor of batch_size ({self.batch_size})")
-    if not 0 <= self.dropout < 1:
-        _bad("dropout", self.dropout, "a number in [0, 1)")
-    if self.lr <= 0:
-        _bad("lr", self.lr, "a positive number")
-    if self.lr_schedule:
-        try:
-            parse_schedule(self.lr_schedule)
-        except ValueError:
-            _bad("lr_schedule", self.lr_schedule, "epoch:lr pieces from epoch 0, epochs increasing, rates positive, "
-                 "e.g. '0:0.00035,20:0.00004'")
+        check_choice(name, getattr(config, name), accepted)
+    check_positive(config, "hidden", "layers", "batch_size", "shards", "epochs")
+    if config.batch_size % config.shards:
+        bad("shards", config.shards, f"a divisor of batch_size ({config.batch_size})")
+    if not 0 <= config.dropout < 1:
+        bad("dropout", config.dropout, "a number in [0, 1)")
+    if config.lr <= 0:
+        bad("lr", config.lr, "a positive number")
     for name in ("momentum", "clip_norm", "stop_patience", "patience", "min_delta"):
-        if getattr(self, name) < 0:
-            _bad(name, getattr(self, name), "a number >= 0")
-    if self.momentum >= 1:
-        _bad("momentum", self.momentum, "a number in [0, 1)")
-    if self.bptt == "regular" and self.bptt_k < 1:
-        _bad("bptt_k", self.bptt_k, "a chunk length >= 1 with bptt regular")
-    if self.bptt != "regular" and self.bptt_k:
-        _bad("bptt_k", self.bptt_k, f"0 with bptt {self.bptt} (it is the chunk length of bptt regular)")
-    if self.bptt == "randomized" and not 0 < self.bptt_p < 1:
-        _bad("bptt_p", self.bptt_p, "a probability in (0, 1) with bptt randomized")
-    if self.bptt != "randomized" and self.bptt_p:
-        _bad("bptt_p", self.bptt_p, f"0 with bptt {self.bptt} (it is the cut probability of bptt randomized)")
-    positive_ints("keep_epochs", self.keep_epochs)
-    positive_ints("gradient_distances", self.gradient_distances)
-    adam_slips(self.adam_variant)
-    if self.adam_variant != "standard" and self.optimizer != "adam":
-        _bad("adam_variant", self.adam_variant, f"standard with optimizer {self.optimizer}")
-    if self.stop_when:
-        metric, _ = stop_rule(self.stop_when)
+        if getattr(config, name) < 0:
+            bad(name, getattr(config, name), "a number >= 0")
+    if config.momentum >= 1:
+        bad("momentum", config.momentum, "a number in [0, 1)")
+
+
+def _check_schedules(config):
+    if config.lr_schedule:
+        try:
+            parse_schedule(config.lr_schedule)
+        except ValueError:
+            bad("lr_schedule", config.lr_schedule, "epoch:lr pieces from epoch 0, epochs increasing, rates "
+                "positive, e.g. '0:0.00035,20:0.00004'")
+    if config.bptt == "regular" and config.bptt_k < 1:
+        bad("bptt_k", config.bptt_k, "a chunk length >= 1 with bptt regular")
+    if config.bptt != "regular" and config.bptt_k:
+        bad("bptt_k", config.bptt_k, f"0 with bptt {config.bptt} (it is the chunk length of bptt regular)")
+    if config.bptt == "randomized" and not 0 < config.bptt_p < 1:
+        bad("bptt_p", config.bptt_p, "a probability in (0, 1) with bptt randomized")
+    if config.bptt != "randomized" and config.bptt_p:
+        bad("bptt_p", config.bptt_p, f"0 with bptt {config.bptt} (it is the cut probability of bptt randomized)")
+    positive_ints("gradient_distances", config.gradient_distances)
+    adam_slips(config.adam_variant)
+    if config.adam_variant != "standard" and config.optimizer != "adam":
+        bad("adam_variant", config.adam_variant, f"standard with optimizer {config.optimizer}")
+
+
+def _validate_run(config):
+    """Raise ValueError naming the first bad parameter and what is accepted."""
+    _check_types(config)
+    task = get_task(config.task)
+    _check_owners(config)
+    _check_ranges(config)
+    _check_schedules(config)
+    if config.stop_when:
+        metric, _ = stop_rule(config.stop_when)
         if metric not in task.history_metrics:
-            _bad("stop_when", self.stop_when, f"metric:value with a metric of task {self.task} "
-                 f"({', '.join(task.history_metrics)})")
-    if self.engines > self.batch_size:
-        _bad("engines", self.engines, f"at most batch_size ({self.batch_size}), so every engine has sequences")
-    task.validate(self)
+            bad("stop_when", config.stop_when, f"metric:value with a metric of task {config.task} "
+                f"({', '.join(task.history_metrics)})")
+    task.validate(config)
+
+
+def _validate_launch(launch):
+    """Raise ValueError naming the first bad launch parameter and what is accepted."""
+    _check_types(launch)
+    check_positive(launch, "engines", "threads")
+    positive_ints("keep_epochs", launch.keep_epochs)
+    if launch.resume and not launch.checkpoint_dir:
+        bad("resume", launch.resume, "a checkpoint_dir to resume from")
 
 
 def stop_rule(text):
@@ -182,31 +240,82 @@ def stop_rule(text):
     try:
         return metric, float(value)
     except ValueError:
-        _bad("stop_when", text, "metric:value, e.g. 'sequence_accuracy:1'")
+        bad("stop_when", text, "metric:value, e.g. 'sequence_accuracy:1'")
+
+
+def _unknown(names, accepted):
+    """ValueError naming the unknown parameters and every accepted name."""
+    raise ValueError(f"unknown run parameter(s) {', '.join(sorted(names))}; accepted: {', '.join(sorted(accepted))}")
 
 
 def _from_dict(cls, values):
-    known = {p.name for p in PARAMS}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ValueError(f"unknown run parameter(s) {', '.join(unknown)}; accepted: {', '.join(sorted(known))}")
+    names = {f.name for f in dataclasses.fields(cls)}
+    if set(values) - names:
+        _unknown(set(values) - names, names)
     return cls(**values)
 
 
-RunConfig = dataclasses.make_dataclass(
-    "RunConfig", [(p.name, p.type, dataclasses.field(default=p.default)) for p in PARAMS],
-    namespace={"__doc__": "Every run parameter (see ``lstm_xor.config.PARAMS`` for their help).",
-               "__post_init__": lambda self: self.validate(), "validate": _validate,
-               "to_dict": lambda self: dataclasses.asdict(self), "from_dict": classmethod(_from_dict),
-               "__module__": __name__})
+def _dataclass(name, params, validate, doc):
+    return dataclasses.make_dataclass(
+        name, [(p.name, p.type, dataclasses.field(default=p.default)) for p in params],
+        namespace={"__doc__": doc, "__post_init__": lambda self: self.validate(), "validate": validate,
+                   "to_dict": lambda self: dataclasses.asdict(self), "from_dict": classmethod(_from_dict),
+                   "__module__": __name__})
 
 
-def parameters_source():
-    """The parameters cell of notebooks/train.ipynb: every parameter with its help, grouped by owner."""
+RunConfig = _dataclass("RunConfig", [p for p in PARAMS if p.name not in LAUNCH_NAMES], _validate_run,
+                       "What is trained: every run parameter but how and where it runs (see ``PARAMS``).")
+Launch = _dataclass("Launch", LAUNCH, _validate_launch,
+                    "How and where a run goes: engines, BLAS threads, the record's path, checkpoints, resumption.")
+
+
+def split(values):
+    """A flat dict of run parameters (the notebook's, the CLI's, a registry entry's) -> (RunConfig, Launch),
+    both validated; ValueError naming an unknown or bad parameter and what is accepted."""
+    unknown = set(values) - set(BY_NAME)
+    if unknown:
+        _unknown(unknown, BY_NAME)
+    config = RunConfig(**{k: v for k, v in values.items() if k not in LAUNCH_NAMES})
+    launch = Launch(**{k: v for k, v in values.items() if k in LAUNCH_NAMES})
+    if launch.engines > config.batch_size:
+        bad("engines", launch.engines, f"at most batch_size ({config.batch_size}), so every engine has sequences")
+    return config, launch
+
+
+def flat(config, launch):
+    """The one flat dict of a run's names again (run records keep it so: see ``lstm_xor.train.history``)."""
+    return {**config.to_dict(), **launch.to_dict()}
+
+
+# What IPython and papermill leave in a notebook's globals besides the parameters.
+_NOTEBOOK_NAMES = {"In", "Out", "exit", "quit", "get_ipython", "open"}
+
+
+def from_notebook(namespace):
+    """(RunConfig, Launch) from a notebook's globals after its parameters cells; ValueError naming any name
+    papermill injected that is no run parameter (papermill itself only warns "Passed unknown parameter").
+
+    An injected parameter is a plain value (number, string, bool, list, dict, None) at the top level, so the
+    other globals (modules, functions, IPython's ``_`` names, ``In`` and ``Out``) are not taken for one.
+    """
+    plain = (int, float, str, bool, list, tuple, dict, type(None))
+    unknown = {name for name, value in namespace.items() if isinstance(value, plain) and name not in BY_NAME
+               and not name.startswith("_") and name not in _NOTEBOOK_NAMES}
+    if unknown:
+        _unknown(unknown, BY_NAME)
+    return split({name: namespace[name] for name in BY_NAME if name in namespace})
+
+
+def parameters_source(task=None, values=None):
+    """The parameters cell of notebooks/train.ipynb: every parameter with its help, grouped by owner; with a
+    task, only the common parameters and that task's, at ``values`` where given (a run page's cell)."""
     lines = ["# Parameters: the same names as RunConfig and `python -m lstm_xor train --help`."]
-    for title, params in groups():
+    chosen = groups() if task is None else [("common", [p for p in PARAMS if not OWNERS[p.name]]),
+                                            (f"task {task}", [p for p in PARAMS if task in OWNERS[p.name]])]
+    for title, params in chosen:
         lines.append(f"# -- {title}")
         for p in params:
             tag = "" if title == "common" else f"[{title.split()[-1]}] "
-            lines.append(f"{p.name}: {p.type.__name__} = {p.default!r}  # {tag}{p.help}")
+            value = (values or {}).get(p.name, p.default)
+            lines.append(f"{p.name}: {p.type.__name__} = {value!r}  # {tag}{p.help}")
     return "\n".join(lines)

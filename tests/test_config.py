@@ -1,12 +1,12 @@
-"""One set of names: RunConfig, its validation, the CLI's flags and the notebook's parameters."""
+"""One set of names: RunConfig and Launch, their validation, the CLI's flags and the notebook's parameters."""
 
 import subprocess
 import sys
 
 import pytest
 
-from lstm_xor.cli import add_config_flags
-from lstm_xor.config import OWNERS, PARAMS, RunConfig, groups
+from lstm_xor.cli import add_config_flags, outcome
+from lstm_xor.config import LAUNCH_NAMES, OWNERS, PARAMS, Launch, RunConfig, from_notebook, groups, split
 from lstm_xor.tasks.base import positive_ints
 
 
@@ -21,12 +21,40 @@ from lstm_xor.tasks.base import positive_ints
 ])
 def test_bad_parameter_is_named(change, name):
     with pytest.raises(ValueError, match=f"bad parameter {name}="):
-        RunConfig(**change)
+        split(change)
 
 
-def test_unknown_parameter_is_named():
-    with pytest.raises(ValueError, match="unknown run parameter.*colour"):
-        RunConfig.from_dict({"colour": "red"})
+def test_unknown_parameter_is_named_with_the_accepted_names():
+    with pytest.raises(ValueError, match="unknown run parameter.*colour; accepted: .*hidden"):
+        split({"colour": "red"})
+    with pytest.raises(ValueError, match="unknown run parameter.*engines; accepted: .*hidden"):
+        RunConfig.from_dict({"engines": 2})  # how a run goes is no part of what is trained
+
+
+def test_split_parts_what_is_trained_from_how_it_runs():
+    config, launch = split(dict(hidden=8, lr=0.1, engines=2, metrics_path="r.json", resume=False))
+    assert (config.hidden, config.lr) == (8, 0.1) and not hasattr(config, "engines")
+    assert launch == Launch(engines=2, metrics_path="r.json")
+    assert set(LAUNCH_NAMES) == {"engines", "threads", "metrics_path", "checkpoint_dir", "resume", "keep_epochs"}
+    with pytest.raises(ValueError, match="bad parameter engines=64: expected at most batch_size \\(32\\)"):
+        split(dict(engines=64))
+    with pytest.raises(ValueError, match="bad parameter resume=True: expected a checkpoint_dir"):
+        Launch(resume=True)
+
+
+def test_a_notebook_parameter_papermill_does_not_know_stops_the_run():
+    namespace = {p.name: p.default for p in PARAMS}
+    namespace.update(In=[""], Out={}, _i1="", display=print, np=pytest, hidden=8)
+    assert from_notebook(namespace)[0].hidden == 8
+    namespace["hiddne"] = 8  # what `papermill ... -p hiddne 8` injects
+    with pytest.raises(ValueError, match="unknown run parameter\\(s\\) hiddne; accepted: .*hidden"):
+        from_notebook(namespace)
+
+
+def test_the_cli_counts_one_epoch_in_the_singular():
+    record = {"status": "completed", "epochs_completed": 1, "config": {"task": "parity"}, "test": None}
+    assert outcome(record) == "completed: 1 epoch, no test figures"
+    assert outcome(dict(record, epochs_completed=2)).startswith("completed: 2 epochs,")
 
 
 def test_every_parameter_is_common_or_owned_by_a_known_task():

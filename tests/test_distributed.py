@@ -10,15 +10,25 @@ import sys
 import textwrap
 import time
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import psutil
 import pytest
 
-from lstm_xor import launch
 from lstm_xor.comm import SerialComm, world_comm
-from lstm_xor.config import RunConfig
-from lstm_xor.launch import ControllerError, EngineJobError, cores, mpi_env, mpiexec_command, run_notebook
+from lstm_xor.config import RunConfig, split
+from lstm_xor.launch import (
+    ControllerError,
+    EngineJobError,
+    MpiJobError,
+    cores,
+    mpi_env,
+    mpiexec_command,
+    run_module,
+    run_notebook,
+)
+from lstm_xor.launch import engines as engine_jobs
 from lstm_xor.records import load_checkpoint, read_record
 from lstm_xor.train.loop import build_model, train
 
@@ -136,7 +146,7 @@ def test_world_size_wins_over_engines_with_warnings(engine_runs):
 def test_resume_with_another_engine_count_gives_the_uninterrupted_run(engine_runs, tmp_path):
     """One epoch on 1 process, then the second on 4 MPI ranks == both epochs on 2 ranks."""
     values = dict(SMALL, epochs=1, metrics_path=str(tmp_path / "part.json"), checkpoint_dir=str(tmp_path / "ck"))
-    train(RunConfig(**values), progress=False)
+    train(values, progress=False)
     values.update(epochs=2, engines=4, resume=True, metrics_path=str(tmp_path / "resumed.json"))
     cli(4, values)
     resumed = read_record(values["metrics_path"])
@@ -203,10 +213,11 @@ def test_serial_outside_mpiexec_and_launch_environment(monkeypatch):
 def test_notebook_engines_match_the_mpiexec_run(engine_runs, tmp_path):
     before = set(launched_processes())
     seen = []
-    config = RunConfig(**SMALL, engines=2, metrics_path=str(tmp_path / "nb.json"), checkpoint_dir=str(tmp_path / "ck"))
-    record = run_notebook(config, on_progress=seen.append)
+    config, launch = split(dict(SMALL, engines=2, metrics_path=str(tmp_path / "nb.json"),
+                                checkpoint_dir=str(tmp_path / "ck")))
+    record = run_notebook(config, launch, on_progress=seen.append)
     _same_run(engine_runs[2][0], record, engine_runs[2][1], record["model"].flat)
-    assert read_record(config.metrics_path)["test"] == record["test"]
+    assert read_record(launch.metrics_path)["test"] == record["test"]
     assert record["environment"]["engines"] == 2
     assert [p["epoch"] for p in seen] in ([1, 2], [2], [1], []), "progress reports come in epoch order"
     assert set(launched_processes()) <= before, "no MPI or ipyparallel process is left"
@@ -215,8 +226,8 @@ def test_notebook_engines_match_the_mpiexec_run(engine_runs, tmp_path):
 @pytest.mark.slow
 def test_an_engine_killed_mid_run_raises_within_seconds_and_leaves_nothing(tmp_path):
     before = set(launched_processes())
-    config = RunConfig(**LONGER, engines=2, metrics_path=str(tmp_path / "run.json"),
-                       checkpoint_dir=str(tmp_path / "ck"))
+    config, launch = split(dict(LONGER, engines=2, metrics_path=str(tmp_path / "run.json"),
+                                checkpoint_dir=str(tmp_path / "ck")))
     killed = {}
 
     def kill_rank_1(progress):
@@ -225,15 +236,15 @@ def test_an_engine_killed_mid_run_raises_within_seconds_and_leaves_nothing(tmp_p
             killed["at"] = time.monotonic()
 
     with pytest.raises(EngineJobError, match="died") as caught:
-        run_notebook(config, on_progress=kill_rank_1)
+        run_notebook(config, launch, on_progress=kill_rank_1)
     raised_after = time.monotonic() - killed["at"]
     assert raised_after < 10, f"the error came {raised_after:.1f} s after the kill"
     assert "Engine" in str(caught.value)
     assert set(launched_processes()) <= before, "no MPI or ipyparallel process is left"
     # The last finished epoch's checkpoint is sound, and the run resumes from it in one process.
-    epoch = load_checkpoint(config.checkpoint_dir)[2]["epoch"]
+    epoch = load_checkpoint(launch.checkpoint_dir)[2]["epoch"]
     assert 1 <= epoch < config.epochs
-    resumed = run_notebook(RunConfig(**dict(config.to_dict(), engines=1, resume=True)))
+    resumed = run_notebook(config, replace(launch, engines=1, resume=True))
     assert resumed["status"] == "completed" and resumed["epochs_completed"] == config.epochs
     assert len(resumed["history"]["epoch_loss"]) == config.epochs
 
@@ -241,7 +252,7 @@ def test_an_engine_killed_mid_run_raises_within_seconds_and_leaves_nothing(tmp_p
 @pytest.mark.slow
 def test_a_hung_rank_is_stopped_by_the_epoch_timeout(tmp_path):
     before = set(launched_processes())
-    config = RunConfig(**LONGER, engines=2, metrics_path=str(tmp_path / "run.json"))
+    config, launch = split(dict(LONGER, engines=2, metrics_path=str(tmp_path / "run.json")))
     stopped = []
 
     def stop_rank_1(progress):
@@ -252,7 +263,7 @@ def test_a_hung_rank_is_stopped_by_the_epoch_timeout(tmp_path):
 
     start = time.monotonic()
     with pytest.raises(EngineJobError, match="no epoch finished in 3 s"):
-        run_notebook(config, epoch_timeout=3, on_progress=stop_rank_1)
+        run_notebook(config, launch, epoch_timeout=3, on_progress=stop_rank_1)
     assert stopped, "the hang was injected"
     assert time.monotonic() - start < 90
     assert not psutil.pid_exists(stopped[0]) or psutil.Process(stopped[0]).status() == psutil.STATUS_ZOMBIE
@@ -262,10 +273,10 @@ def test_a_hung_rank_is_stopped_by_the_epoch_timeout(tmp_path):
 @pytest.mark.slow
 def test_a_failure_on_the_engines_is_reported_and_cleaned_up(tmp_path):
     before = set(launched_processes())
-    config = RunConfig(**SMALL, engines=2, resume=True, checkpoint_dir=str(tmp_path / "none"),
-                       metrics_path=str(tmp_path / "run.json"))
+    config, launch = split(dict(SMALL, engines=2, resume=True, checkpoint_dir=str(tmp_path / "none"),
+                                metrics_path=str(tmp_path / "run.json")))
     with pytest.raises(EngineJobError, match="training failed on the engines: ValueError"):
-        run_notebook(config)
+        run_notebook(config, launch)
     assert set(launched_processes()) <= before
 
 
@@ -276,10 +287,9 @@ def test_engines_end_when_the_notebook_process_is_killed(tmp_path):
     before = set(launched_processes())
     script = tmp_path / "owner.py"
     script.write_text(textwrap.dedent(f"""
-        from lstm_xor.config import RunConfig
-        from lstm_xor.launch import run_notebook
-        config = RunConfig(**{dict(LONGER, epochs=40)!r}, engines=2, metrics_path={str(tmp_path / "run.json")!r})
-        run_notebook(config, on_progress=lambda p: print("epoch", p["epoch"], flush=True))
+        from lstm_xor.launch import run_notebook, split
+        values = dict({dict(LONGER, epochs=40)!r}, engines=2, metrics_path={str(tmp_path / "run.json")!r})
+        run_notebook(*split(values), on_progress=lambda p: print("epoch", p["epoch"], flush=True))
     """))
     owner = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                              text=True)
@@ -313,29 +323,67 @@ def test_engines_that_register_but_never_answer_are_a_controller_error_with_its_
         "2026-12-01 06:00:50.881 [IPController] heartbeat::waiting for subscription\n"
         "zmq.error.ZMQError: Address already in use (addr='tcp://127.0.0.1:49885')\n")
     with pytest.raises(ControllerError, match=r"did not answer a first, empty task in 0.1 s(.|\n)*Address already"):
-        launch.first_answer(_Unanswered(), 0.1, str(tmp_path))
+        engine_jobs.first_answer(_Unanswered(), 0.1, str(tmp_path))
 
 
 def test_a_broken_controller_is_started_afresh_once_and_only_once(monkeypatch):
     calls = []
 
-    def broken_first(config, **kw):
-        calls.append(config.engines)
+    def broken_first(config, launch, *args, **kw):
+        calls.append(launch.engines)
         if len(calls) == 1:
             raise ControllerError("no task reached the engines")
         return {"status": "completed"}
 
-    monkeypatch.setattr(launch, "run_engines", broken_first)
+    monkeypatch.setattr(engine_jobs, "run_engines", broken_first)
     with pytest.warns(UserWarning, match="no task reached the engines\nStarting a fresh controller"):
-        assert run_notebook(RunConfig(**SMALL, engines=2)) == {"status": "completed"}
+        assert run_notebook(*split(dict(SMALL, engines=2))) == {"status": "completed"}
     assert calls == [2, 2]
 
-    def always_broken(config, **kw):
-        calls.append(config.engines)
+    def always_broken(config, launch, *args, **kw):
+        calls.append(launch.engines)
         raise ControllerError("still broken")
 
     calls.clear()
-    monkeypatch.setattr(launch, "run_engines", always_broken)
+    monkeypatch.setattr(engine_jobs, "run_engines", always_broken)
     with pytest.raises(ControllerError, match="still broken"), pytest.warns(UserWarning):
-        run_notebook(RunConfig(**SMALL, engines=2))
+        run_notebook(*split(dict(SMALL, engines=2)))
     assert calls == [2, 2]
+
+
+def _module(tmp_path, body):
+    """A module ``job`` in tmp_path, and the PYTHONPATH that finds it (and this package)."""
+    (tmp_path / "job.py").write_text(textwrap.dedent(body))
+    return os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])
+
+
+@pytest.mark.slow
+def test_run_module_runs_a_module_on_n_ranks_with_the_threads_asked_for(tmp_path):
+    path = _module(tmp_path, """
+        import os
+        from mpi4py import MPI
+        print(MPI.COMM_WORLD.rank, MPI.COMM_WORLD.size, os.environ["OPENBLAS_NUM_THREADS"], flush=True)
+    """)
+    done = run_module(2, "job", threads=3, timeout=120, PYTHONPATH=path)
+    assert sorted(done.stdout.split("\n")[:2]) == ["0 2 3", "1 2 3"]
+
+
+@pytest.mark.slow
+def test_run_module_names_a_failed_job_and_stops_one_past_its_timeout(tmp_path):
+    path = _module(tmp_path, """
+        import os, sys, time
+        from mpi4py import MPI
+        if sys.argv[1] == "fail":
+            sys.exit("rank failed on purpose")
+        open(f"{sys.argv[2]}/{os.getpid()}.pid", "w").close()
+        time.sleep(120)
+    """)
+    with pytest.raises(MpiJobError, match="(?s)2-rank mpiexec job of job failed with exit code.*on purpose"):
+        run_module(2, "job", ["fail", tmp_path], timeout=120, PYTHONPATH=path)
+    start = time.monotonic()
+    with pytest.raises(MpiJobError, match="ran past 5 s and was stopped"):
+        run_module(2, "job", ["sleep", tmp_path], timeout=5, PYTHONPATH=path)
+    assert time.monotonic() - start < 30
+    pids = [int(p.stem) for p in tmp_path.glob("*.pid")]
+    assert len(pids) == 2 and not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+                                      for pid in pids), "every rank of the timed-out job is gone"

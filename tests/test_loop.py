@@ -5,12 +5,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
 
-from lstm_xor.config import RunConfig
+from lstm_xor.config import Launch, RunConfig
 from lstm_xor.data.batching import epoch_batches
 from lstm_xor.records import load_checkpoint, write_record
 from lstm_xor.tasks.base import Step
@@ -54,8 +53,8 @@ def test_every_training_string_used_once_per_epoch(batching):
 
 
 def test_same_seed_same_record_and_record_contract(tmp_path):
-    a = train(RunConfig(**TINY, metrics_path=str(tmp_path / "a.json")), progress=False)
-    b = train(RunConfig(**TINY, metrics_path=str(tmp_path / "b.json")), progress=False)
+    a = train(dict(TINY, metrics_path=str(tmp_path / "a.json")), progress=False)
+    b = train(dict(TINY, metrics_path=str(tmp_path / "b.json")), progress=False)
     assert comparable(a) == comparable(b)
     saved = json.loads((tmp_path / "a.json").read_text())
     assert saved["status"] == "completed" and saved["epochs_completed"] == 2
@@ -70,8 +69,8 @@ def test_same_seed_same_record_and_record_contract(tmp_path):
 
 
 def test_divergence_is_recorded(tmp_path):
-    config = RunConfig(**dict(TINY, epochs=3), init="uniform", optimizer="sgd", lr=1e38, loss_reduction="sum",
-                       clip_norm=0.0, metrics_path=str(tmp_path / "r.json"))
+    config = dict(TINY, epochs=3, init="uniform", optimizer="sgd", lr=1e38, loss_reduction="sum", clip_norm=0.0,
+                  metrics_path=str(tmp_path / "r.json"))
     with np.errstate(all="ignore"):
         record = train(config, progress=False)
     saved = json.loads((tmp_path / "r.json").read_text())
@@ -82,44 +81,36 @@ def test_divergence_is_recorded(tmp_path):
 def test_rising_loss_stops_the_run(tmp_path, monkeypatch):
     losses = iter(np.repeat([5.0, 6.0, 7.0, 8.0, 9.0], 20))
     monkeypatch.setattr(Trainer, "step", lambda *args: (next(losses), 1.0))
-    config = RunConfig(**dict(TINY, epochs=5), stop_patience=2, metrics_path=str(tmp_path / "r.json"))
+    config = dict(TINY, epochs=5, stop_patience=2, metrics_path=str(tmp_path / "r.json"))
     record = train(config, progress=False)
     assert record["status"] == "stopped" and record["stopped_epoch"] == 2 and record["epochs_completed"] == 3
 
 
 def test_resume_after_a_real_kill_gives_the_same_record(tmp_path):
-    args = dict(n_samples=3000, min_length=10, max_length=30, hidden=32, batch_size=8, epochs=4, seed=5)
-    flags = [f"--{k}={v}" for k, v in args.items()]
-    base = [sys.executable, "-m", "lstm_xor", "train", *flags]
-    subprocess.run(base + ["--metrics_path", str(tmp_path / "whole.json")], check=True, capture_output=True)
-    whole = json.loads((tmp_path / "whole.json").read_text())
-    ck = tmp_path / "ck"
-    cmd = base + ["--metrics_path", str(tmp_path / "cut.json"), "--checkpoint_dir", str(ck)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while not (ck / "checkpoint.npz").exists() and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.05)
-    time.sleep(0.3)  # into the second epoch, mid-step
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert not (tmp_path / "cut.json").exists(), "the run finished before it could be killed"
-    _, _, meta = load_checkpoint(str(ck))
-    assert 1 <= meta["epoch"] < 4
-    subprocess.run(cmd + ["--resume", "true"], check=True, capture_output=True, timeout=300)
-    resumed = json.loads((tmp_path / "cut.json").read_text())
+    """SIGKILL from the hook after epoch 2 (its checkpoint written, no record): resuming gives the whole run."""
+    values = dict(TINY, epochs=4, seed=5, checkpoint_dir=str(tmp_path / "ck"))
+    whole = train(dict(values, checkpoint_dir="", metrics_path=str(tmp_path / "whole.json")), progress=False)
+    killed = (f"import os, signal\nfrom lstm_xor.train.loop import train\n"
+              f"def kill(record):\n    if record['epochs_completed'] == 2:\n"
+              f"        os.kill(os.getpid(), signal.SIGKILL)\n"
+              f"train({dict(values, metrics_path=str(tmp_path / 'cut.json'))!r}, progress=False, on_epoch=kill)\n")
+    done = subprocess.run([sys.executable, "-c", killed], capture_output=True, text=True, timeout=120)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    assert not (tmp_path / "cut.json").exists() and load_checkpoint(values["checkpoint_dir"])[2]["epoch"] == 2
+    resumed = train(dict(values, resume=True, metrics_path=str(tmp_path / "cut.json")), progress=False)
     assert comparable(resumed) == comparable(whole)
 
 
 def test_corrupt_or_mismatched_checkpoint_is_refused(tmp_path):
     ck = tmp_path / "ck"
-    train(RunConfig(**TINY, metrics_path=str(tmp_path / "a.json"), checkpoint_dir=str(ck)), progress=False)
+    train(dict(TINY, metrics_path=str(tmp_path / "a.json"), checkpoint_dir=str(ck)), progress=False)
     with pytest.raises(ValueError, match="hidden=8 \\(now 9\\)"):
-        train(RunConfig(**dict(TINY, hidden=9), resume=True, checkpoint_dir=str(ck),
+        train(dict(TINY, hidden=9, resume=True, checkpoint_dir=str(ck),
                         metrics_path=str(tmp_path / "b.json")), progress=False)
     data = (ck / "checkpoint.npz").read_bytes()
     (ck / "checkpoint.npz").write_bytes(data[: len(data) // 2])
     with pytest.raises(ValueError, match="corrupt"):
-        train(RunConfig(**TINY, resume=True, checkpoint_dir=str(ck), metrics_path=str(tmp_path / "c.json")),
+        train(dict(TINY, resume=True, checkpoint_dir=str(ck), metrics_path=str(tmp_path / "c.json")),
               progress=False)
     assert not (tmp_path / "b.json").exists() and not (tmp_path / "c.json").exists()
 
@@ -135,29 +126,36 @@ def test_record_write_is_atomic(tmp_path, monkeypatch):
 
 
 def test_curriculum_cuts_strings_and_final_labels_follow(tmp_path):
-    config = RunConfig(**dict(TINY, epochs=1), labels="final", curriculum_epochs=1.0,
-                       metrics_path=str(tmp_path / "r.json"))
+    config = RunConfig(**dict(TINY, epochs=1), labels="final", curriculum_epochs=1.0)
     data = make_parity(1000, 8, 8, seed=0)
     early = PARITY.batch(config, data, np.arange(1000), np.float32, Step(0, 5, 20, np.random.default_rng(0)))
     assert early.lengths.min() >= 1 and early.lengths.max() <= np.ceil(0.25 * 8)
     assert np.array_equal(early.y, [data.bits[j, :n].sum() % 2 for j, n in enumerate(early.lengths)])
     late = PARITY.batch(config, data, np.arange(10), np.float32, Step(1, 0, 20, np.random.default_rng(0)))
     assert np.array_equal(late.lengths, np.full(10, 8))
-    record = train(config, progress=False)
+    record = train(config, launch=Launch(metrics_path=str(tmp_path / "r.json")), progress=False)
     assert record["status"] == "completed"
 
 
 def test_longer_strings_are_evaluated(tmp_path):
-    record = train(RunConfig(**TINY, eval_lengths="12,20", metrics_path=str(tmp_path / "r.json")), progress=False)
+    record = train(dict(TINY, eval_lengths="12,20", metrics_path=str(tmp_path / "r.json")), progress=False)
     assert set(record["extra_tests"]) == {"12", "20"} and record["extra_tests"]["20"]["n"] == 2000
 
 
-def test_package_trains_with_numpy_alone():
-    code = ("import sys, lstm_xor.train.loop, lstm_xor.cli, lstm_xor.launch, lstm_xor.comm\n"
-            "print(sorted({m.split('.')[0] for m in sys.modules} & "
-            "{'mpi4py', 'ipyparallel', 'matplotlib', 'tqdm', 'papermill', 'torch'}))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "[]"
+def test_package_trains_with_numpy_alone(tmp_path):
+    """With every optional module made unimportable, the package imports, and a run trains and shows progress."""
+    blocked = ("mpi4py", "ipyparallel", "matplotlib", "tqdm", "papermill", "torch", "psutil", "IPython", "pandas")
+    code = (f"import sys\nclass Block:\n    def find_spec(self, name, path=None, target=None):\n"
+            f"        if name.split('.')[0] in {blocked!r}:\n            raise ImportError('blocked: ' + name)\n"
+            f"sys.meta_path.insert(0, Block())\n"
+            f"import lstm_xor.cli, lstm_xor.launch, lstm_xor.comm\nfrom lstm_xor.train.loop import train\n"
+            f"record = train({dict(TINY, epochs=2, metrics_path=str(tmp_path / 'r.json'))!r}, progress='text')\n"
+            f"print(record['status'], record['epochs_completed'])\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "completed 2"
+    assert result.stdout.splitlines()[-2].startswith("epoch 2/2: loss ")  # the text progress ends with the count
+    assert json.loads((tmp_path / "r.json").read_text())["status"] == "completed"
 
 
 def test_a_non_finite_gradient_stops_the_run_before_the_step(tmp_path, monkeypatch):
@@ -175,7 +173,7 @@ def test_a_non_finite_gradient_stops_the_run_before_the_step(tmp_path, monkeypat
 
     monkeypatch.setattr(Model, "loss", poisoned)
     ck = tmp_path / "ck"
-    record = train(RunConfig(**dict(TINY, epochs=3), clip_norm=0.0, metrics_path=str(tmp_path / "r.json"),
+    record = train(dict(TINY, epochs=3, clip_norm=0.0, metrics_path=str(tmp_path / "r.json"),
                              checkpoint_dir=str(ck)), progress=False)
     saved = json.loads((tmp_path / "r.json").read_text())
     assert saved["status"] == "diverged" and saved["diverged_epoch"] == 1 and saved["epochs_completed"] == 1
@@ -193,16 +191,15 @@ def test_records_are_strict_json(tmp_path):
 
 def test_kept_checkpoints_accept_spaces_in_keep_epochs(tmp_path):
     ck = tmp_path / "ck"
-    train(RunConfig(**dict(TINY, epochs=3), keep_epochs="1, 3", checkpoint_dir=str(ck),
+    train(dict(TINY, epochs=3, keep_epochs="1, 3", checkpoint_dir=str(ck),
                     metrics_path=str(tmp_path / "r.json")), progress=False)
     assert sorted(p.name for p in ck.glob("checkpoint-*.npz")) == ["checkpoint-1.npz", "checkpoint-3.npz"]
 
 
 def test_tiny_losses_are_logged_not_rounded_to_zero(tmp_path):
     """A confident, right float32 model logs a positive loss far below float32's step of 6e-8 at 1."""
-    config = RunConfig(n_samples=600, min_length=2, max_length=4, hidden=16, batch_size=16, epochs=6, lr=0.05,
-                       metrics_path=str(tmp_path / "r.json"))
-    record = train(config, progress=False)
+    config = RunConfig(n_samples=600, min_length=2, max_length=4, hidden=16, batch_size=16, epochs=6, lr=0.05)
+    record = train(config, launch=Launch(metrics_path=str(tmp_path / "r.json")), progress=False)
     assert record["test"]["sequence_accuracy"] == 1.0
     trainer = Trainer(config)
     trainer.model.flat[...] = record["model"].flat
@@ -230,7 +227,7 @@ def with_valid(monkeypatch):
 
 
 def test_best_epoch_follows_the_min_delta_rule():
-    from lstm_xor.train.loop import best_epoch
+    from lstm_xor.train.history import best_epoch
     assert best_epoch([1.0], 0.1) == (0, 0)
     assert best_epoch([1.0, 0.95, 0.85, 0.84, 0.9], 0.1) == (2, 2)  # 0.95 is not better by more than 0.1
     assert best_epoch([1.0, 0.5, 0.3], 0.0) == (2, 0)
@@ -238,7 +235,7 @@ def test_best_epoch_follows_the_min_delta_rule():
 
 def test_early_stopping_keeps_the_best_epoch(with_valid, tmp_path):
     # a min_delta no loss can beat: epoch 1 stays the best, and patience 2 stops after epoch 3
-    record = train(RunConfig(**dict(TINY, epochs=6), patience=2, min_delta=1e9,
+    record = train(dict(TINY, epochs=6, patience=2, min_delta=1e9,
                              metrics_path=str(tmp_path / "run.json")), progress=False)
     h = record["history"]
     assert record["status"] == "stopped" and record["stopped_epoch"] == 2 and record["best_epoch"] == 1
@@ -249,12 +246,12 @@ def test_early_stopping_keeps_the_best_epoch(with_valid, tmp_path):
 
 
 def test_early_stopping_resumes_as_if_uninterrupted(with_valid, tmp_path):
-    whole = train(RunConfig(**dict(TINY, epochs=4), patience=3, min_delta=0.0,
+    whole = train(dict(TINY, epochs=4, patience=3, min_delta=0.0,
                             metrics_path=str(tmp_path / "whole.json")), progress=False)
     ck = str(tmp_path / "ck")
-    train(RunConfig(**dict(TINY, epochs=2), patience=3, min_delta=0.0, checkpoint_dir=ck,
+    train(dict(TINY, epochs=2, patience=3, min_delta=0.0, checkpoint_dir=ck,
                     metrics_path=str(tmp_path / "a.json")), progress=False)
-    resumed = train(RunConfig(**dict(TINY, epochs=4), patience=3, min_delta=0.0, checkpoint_dir=ck, resume=True,
+    resumed = train(dict(TINY, epochs=4, patience=3, min_delta=0.0, checkpoint_dir=ck, resume=True,
                               metrics_path=str(tmp_path / "b.json")), progress=False)
     assert comparable(resumed) == comparable(whole)
     assert "best_epoch" in whole and os.path.exists(os.path.join(ck, "best.npz"))
@@ -262,25 +259,25 @@ def test_early_stopping_resumes_as_if_uninterrupted(with_valid, tmp_path):
 
 def test_patience_needs_a_validation_set(tmp_path):
     with pytest.raises(ValueError, match="bad parameter patience=5: task parity keeps no validation set"):
-        train(RunConfig(**TINY, patience=5, metrics_path=str(tmp_path / "run.json")), progress=False)
+        train(dict(TINY, patience=5, metrics_path=str(tmp_path / "run.json")), progress=False)
     assert not (tmp_path / "run.json").exists()
 
 
 def test_a_checkpoint_older_than_a_parameter_resumes_as_its_default(tmp_path):
     """A checkpoint made before a parameter existed ran as that parameter's default."""
     from lstm_xor.records import save_checkpoint
-    whole = train(RunConfig(**dict(TINY, epochs=3), metrics_path=str(tmp_path / "whole.json")), progress=False)
+    whole = train(dict(TINY, epochs=3, metrics_path=str(tmp_path / "whole.json")), progress=False)
     ck = str(tmp_path / "ck")
-    train(RunConfig(**TINY, checkpoint_dir=ck, metrics_path=str(tmp_path / "a.json")), progress=False)
+    train(dict(TINY, checkpoint_dir=ck, metrics_path=str(tmp_path / "a.json")), progress=False)
     params, state, meta = load_checkpoint(ck)
     for name in ("patience", "min_delta", "digits", "dataset"):  # as if written before these existed
         del meta["config"][name]
     save_checkpoint(ck, params, state, meta)
-    resumed = train(RunConfig(**dict(TINY, epochs=3), checkpoint_dir=ck, resume=True,
+    resumed = train(dict(TINY, epochs=3, checkpoint_dir=ck, resume=True,
                               metrics_path=str(tmp_path / "b.json")), progress=False)
     assert comparable(resumed) == comparable(whole)
     meta["config"]["hidden"] = 9  # a parameter the checkpoint does name still has to agree
     save_checkpoint(ck, params, state, meta)
     with pytest.raises(ValueError, match="hidden=9"):
-        train(RunConfig(**dict(TINY, epochs=3), checkpoint_dir=ck, resume=True,
+        train(dict(TINY, epochs=3, checkpoint_dir=ck, resume=True,
                         metrics_path=str(tmp_path / "c.json")), progress=False)

@@ -29,12 +29,24 @@ INPUTS = ("dense", "tokens")
 
 @dataclass(frozen=True)
 class Param:
-    """One run parameter: its name, type, default and a one-line help text."""
+    """One run parameter: its name, type, default, a one-line help text, and its facts.
+
+    numeric: can it move a run's numbers? (False for where and how a run goes: paths, engines.)
+    resumable: may it differ between a checkpoint and the run that resumes from it?
+    off: the value at which it switches its feature off and so moves no number; a run at it is
+    fingerprinted as if the parameter did not exist. Declared for parameters added after runs
+    were recorded: declaring one for an older parameter would change committed fingerprints.
+    needs: another parameter without which it moves no number (min_delta needs patience).
+    """
 
     name: str
     type: type
     default: object
     help: str
+    numeric: bool = True
+    resumable: bool = False
+    off: object = None
+    needs: str = ""
 
 
 @dataclass(frozen=True)
@@ -173,11 +185,16 @@ class Task:
         return [(k.replace("_", " "), f"{v:.6g}") for k, v in test.items() if k != "loss"]
 
 
+def bad(name, value, accepted, why=""):
+    """Raise the one error for a bad run parameter: its name, its value, why (if said) and what is accepted."""
+    raise ValueError(f"bad parameter {name}={value!r}: {why + '; ' if why else ''}expected {accepted}")
+
+
 def positive_ints(name, text):
     """'100, 200' -> [100, 200]: comma-separated positive integers, in order (ValueError naming ``name`` otherwise)."""
     parts = [part.strip() for part in text.split(",")] if text else []
     if not all(part.isdigit() and int(part) > 0 for part in parts):
-        raise ValueError(f"bad parameter {name}={text!r}: expected comma-separated positive integers, e.g. '20,46'")
+        bad(name, text, "comma-separated positive integers, e.g. '20,46'")
     return [int(part) for part in parts]
 
 
@@ -185,10 +202,10 @@ def check_positive(config, *names):
     """ValueError naming the first of these integer parameters that is below 1."""
     for name in names:
         if getattr(config, name) < 1:
-            raise ValueError(f"bad parameter {name}={getattr(config, name)!r}: expected an integer >= 1")
+            bad(name, getattr(config, name), "an integer >= 1")
 
 
 def check_choice(name, value, accepted):
+    """ValueError naming the parameter when ``value`` is not one of ``accepted``."""
     if value not in accepted:
-        raise ValueError(f"bad parameter {name}={value!r}: expected one of {', '.join(map(str, accepted))}")
-
+        bad(name, value, f"one of {', '.join(map(str, accepted))}")

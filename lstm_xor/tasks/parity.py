@@ -79,10 +79,11 @@ class Parity(Task):
         Param("labels", str, "prefix", "prefix: running parity at every step; final: parity of the whole string; "
               "delay: at every step the bit `lag` steps earlier (a task that needs a long memory); exclusive: as the "
               "report's text defines it, the parity of the bits before each step"),
-        Param("lag", int, 0, "with labels delay: how many steps back the label's bit is, at least 1"),
+        Param("lag", int, 0, "with labels delay: how many steps back the label's bit is, at least 1", off=0),
         Param("curriculum_epochs", float, 0.0,
               "epochs over which training strings are cut to a growing length (0 turns it off)"),
-        Param("eval_lengths", str, "", "after training, also test on these lengths, e.g. '100,200,500'"),
+        Param("eval_lengths", str, "", "after training, also test on these lengths, e.g. '100,200,500'",
+              resumable=True),  # tested after the last epoch only: a checkpoint's epochs do not depend on it
     )
     about = ("An LSTM (or GRU, RNN) learns the parity of bit strings, as in report 000 (\"LSTM XOR\", after "
              "OpenAI's Requests for Research 2.0). Each string's bits are one-hot inputs; with `labels='prefix'` "

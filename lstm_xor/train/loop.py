@@ -21,18 +21,16 @@ import numpy as np
 from lstm_xor import NUMERICS_VERSION, __version__
 from lstm_xor.bptt import carry_scale, cuts, run_chunks, state_gradient_norms
 from lstm_xor.comm import SerialComm
-from lstm_xor.config import RunConfig, stop_rule
+from lstm_xor.config import Launch, flat, split
 from lstm_xor.nn.model import Model
 from lstm_xor.optim import clip_global_norm, lr_at, make_optimizer, parse_schedule
-from lstm_xor.records import load_checkpoint, save_checkpoint, write_record
+from lstm_xor.records import write_record
 from lstm_xor.tasks import get_task
-from lstm_xor.tasks.base import Step, positive_ints
+from lstm_xor.tasks.base import Step, bad, positive_ints
+from lstm_xor.train import resume
+from lstm_xor.train.history import add_metrics, best_epoch, improved, new_history, stop_status
+from lstm_xor.train.progress import Display, choose
 
-# Parameters that may change between a checkpoint and its resumption. The learning
-# rate may too, as long as it agrees on every epoch already done: that is how runs
-# of the report that share their first epochs share one computation of them.
-RESUMABLE = {"epochs", "engines", "threads", "metrics_path", "checkpoint_dir", "resume", "stop_patience",
-             "keep_epochs", "eval_lengths", "lr", "lr_schedule"}
 EVAL_BATCH = 1000
 
 
@@ -44,7 +42,8 @@ def build_model(config, spec=None):
                  embed=spec.embed if spec.input == "tokens" else 0, slots=spec.slots, output=spec.output)
 
 
-def environment(config, comm):
+def environment(threads, comm):
+    """Where a run ran: versions, engines (the ranks that computed it), BLAS threads, the CPU."""
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
@@ -52,7 +51,7 @@ def environment(config, comm):
     except OSError:
         pass
     return {"lstm_xor": __version__, "numerics": NUMERICS_VERSION, "numpy": np.__version__,
-            "python": sys.version.split()[0], "engines": comm.size, "threads": config.threads, "cpu": cpu,
+            "python": sys.version.split()[0], "engines": comm.size, "threads": threads, "cpu": cpu,
             "cores": os.cpu_count()}
 
 
@@ -150,150 +149,150 @@ class Trainer:
         return metrics
 
 
-BEST = "best.npz"  # the checkpoint of the epoch with the best validation loss, beside checkpoint.npz
+def train(config, comm=None, launch=None, progress=None, on_epoch=None):
+    """Run one configuration to its end and return the run record (with ``record["model"]``).
 
-
-def _new_history(task, valid):
-    history = {"iteration_loss": [], "epoch_loss": [], "epoch_seconds": [], "lr": []}
-    for split in ("test", "valid") if valid else ("test",):
-        history.update({f"{split}_{m}": [] for m in (*task.history_metrics, "loss")})
-    return history
-
-
-def best_epoch(losses, min_delta):
-    """(index of the best epoch, epochs since it) of a validation-loss history: an epoch is
-    better when its loss is lower than the best so far by more than ``min_delta`` (Keras' rule)."""
-    best = 0
-    for i in range(1, len(losses)):
-        if losses[i] < losses[best] - min_delta:
-            best = i
-    return best, len(losses) - 1 - best
-
-
-def _rising(epoch_losses, patience):
-    if patience <= 0 or len(epoch_losses) <= patience:
-        return False
-    tail = epoch_losses[-patience - 1:]
-    return all(b > a for a, b in zip(tail, tail[1:], strict=False))
-
-
-def train(config, comm=None, progress=True, on_epoch=None):
-    """Run one configuration to its end and return the run record.
-
-    Rank 0 writes the record to ``config.metrics_path`` (also when the run
-    diverges or stops early) and, with ``checkpoint_dir``, a checkpoint after
-    every epoch. ``on_epoch(record)`` is called on rank 0 after each epoch.
+    ``config``: a RunConfig, or a flat dict of run parameters (split into it and ``launch``).
+    ``launch``: where the record and checkpoints go and whether to resume (a Launch; its
+    engines are the communicator's ranks). Rank 0 writes the record to ``launch.metrics_path``
+    (also when the run diverges or stops early) and, with ``checkpoint_dir``, a checkpoint after
+    every epoch. ``progress``: 'bar', 'text', 'none' (False) or None to choose
+    (:mod:`lstm_xor.train.progress`). ``on_epoch(record)`` is called on rank 0 after each epoch.
     """
     if isinstance(config, dict):
-        config = RunConfig.from_dict(config)
+        config, launch = split(config)
+    launch = launch or Launch()
     config.validate()
+    launch.validate()
     start_time = time.perf_counter()
     trainer = Trainer(config, comm)
-    comm, model, task = trainer.comm, trainer.model, trainer.task
-    valid = trainer.splits.valid
+    check_data(config, trainer)
+    probe = _gradient_probe(config, trainer)
+    lead = trainer.comm.rank == 0
+    schedule = parse_schedule(config.lr_schedule) if config.lr_schedule else [(0, config.lr)]
+    history, first_epoch, wall_before, best = new_history(trainer.task, trainer.splits.valid is not None), 0, 0.0, None
+    if launch.resume:
+        history, first_epoch, wall_before, best = resume.restore(config, launch, trainer.model, trainer.optimizer,
+                                                                 schedule)
+    record = {"status": "running", "config": _record_config(config, launch, trainer.comm),
+              "epochs_completed": first_epoch, "test": None, "history": history,
+              "environment": environment(launch.threads, trainer.comm)}
+    display = Display(choose(progress) if lead else "none", config.epochs, trainer.task.primary)
+    fit = _Fit(trainer, launch, record, display, on_epoch if lead else None, start_time - wall_before)
+    status, best = fit.run(range(first_epoch, config.epochs), schedule, best)
+    if status != "diverged":
+        _after_training(trainer, record, best, probe)
+    finite = [v for v in history["iteration_loss"] if math.isfinite(v)]
+    record.update(status=status, min_iteration_loss=min(finite) if finite else None,
+                  wall_seconds=wall_before + time.perf_counter() - start_time)
+    if lead and launch.metrics_path:
+        write_record(launch.metrics_path, record)
+    record["model"] = trainer.model
+    return record
+
+
+def _record_config(config, launch, comm):
+    """The record's "config": one flat dict of every name, as every committed record and its readers have it;
+    its engines are the ranks that computed the run, whatever was asked for."""
+    return dict(flat(config, launch), engines=comm.size)
+
+
+def check_data(config, trainer):
+    """The checks that need the task's data and model spec (the rest is RunConfig's validation)."""
+    task = trainer.task
     if config.bptt != "full" and not trainer.every:
-        raise ValueError(f"bad parameter bptt={config.bptt!r}: task {task.name} reads one output per sequence "
-                         f"(head '{trainer.spec.head}'), and truncation needs a label at every step; expected full")
+        bad("bptt", config.bptt, "full", f"task {task.name} reads one output per sequence (head "
+            f"'{trainer.spec.head}'), and truncation needs a label at every step")
     longest = task.longest(config, trainer.splits.train) if config.bptt == "regular" else 0
     if config.bptt_k > longest:
-        raise ValueError(f"bad parameter bptt_k={config.bptt_k!r}: expected at most the longest training sequence "
-                         f"({longest} steps)")
-    probe = _gradient_probe(config, trainer)
-    if config.patience and valid is None:
-        raise ValueError(f"bad parameter patience={config.patience!r}: task {task.name} keeps no validation set to "
-                         "watch; expected 0")
-    lead = comm.rank == 0
-    schedule = parse_schedule(config.lr_schedule) if config.lr_schedule else [(0, config.lr)]
-    history, first_epoch, wall_before = _new_history(task, valid is not None), 0, 0.0
-    best = None  # the best epoch's parameters, with early stopping
-    if config.resume:
-        if not config.checkpoint_dir:
-            raise ValueError("bad parameter resume=True: expected a checkpoint_dir to resume from")
-        history, first_epoch, wall_before = _restore(config, model, trainer.optimizer, schedule)
-        if config.patience and first_epoch:
-            best = load_checkpoint(config.checkpoint_dir, BEST)[0]
-    record = {"status": "running", "config": config.to_dict(), "epochs_completed": first_epoch,
-              "test": None, "history": history, "environment": environment(config, comm)}
-    keep_epochs = set(positive_ints("keep_epochs", config.keep_epochs))
-    stop = stop_rule(config.stop_when) if config.stop_when else None
-    status = "completed"
-    for epoch in range(first_epoch, config.epochs):
-        batches = task.batches(config, trainer.splits.train, epoch)
-        lr = lr_at(schedule, epoch)
+        bad("bptt_k", config.bptt_k, f"at most the longest training sequence ({longest} steps)")
+    if config.patience and trainer.splits.valid is None:
+        bad("patience", config.patience, "0", f"task {task.name} keeps no validation set to watch")
+
+
+class _Fit:
+    """The epochs of one run: train, evaluate, checkpoint, report, and stop when a rule says so."""
+
+    def __init__(self, trainer, launch, record, display, on_epoch, started):
+        self.trainer, self.launch, self.record, self.display = trainer, launch, record, display
+        self.on_epoch, self.started = on_epoch, started  # started: when the run began, resumed epochs included
+        self.history = record["history"]
+
+    def run(self, epochs, schedule, best):
+        """Train these epochs; returns (status, the best epoch's parameters with early stopping, else None)."""
+        for epoch in epochs:
+            if not self._train_epoch(epoch, lr_at(schedule, epoch)):
+                return "diverged", best
+            best_now, since = self._evaluate(epoch)
+            if best_now:
+                best = self.trainer.model.flat.copy()
+            self._checkpoint(best_now)
+            if self.on_epoch:
+                self.on_epoch(self.record)
+            stop = stop_status(self.trainer.config, self.history, self.record["test"], since)
+            if stop:
+                self.record[stop[1]] = stop[2]
+                return stop[0], best
+        return "completed", best
+
+    def _train_epoch(self, epoch, lr):
+        """One pass over the training set; False (and where, in the record) when a step diverged."""
+        trainer, history = self.trainer, self.history
+        batches = trainer.task.batches(trainer.config, trainer.splits.train, epoch)
         trainer.optimizer.new_epoch()
-        bar = _progress(len(batches), f"epoch {epoch + 1}/{config.epochs}", progress and lead)
+        self.display.start_epoch(epoch, len(batches))
         epoch_start, epoch_loss = time.perf_counter(), 0.0
-        data_rng = np.random.default_rng([config.seed, 3, epoch])
+        data_rng = np.random.default_rng([trainer.config.seed, 3, epoch])
         for iteration, index in enumerate(batches):
             loss, norm = trainer.step(index, lr, Step(epoch, iteration, len(batches), data_rng))
             history["iteration_loss"].append(loss)
             epoch_loss += loss
-            bar.update(1)
+            self.display.step(iteration, loss)
             if not (math.isfinite(loss) and math.isfinite(norm)):
-                status = "diverged"
-                record["diverged_epoch"] = epoch
-                record["diverged_iteration"] = iteration
-                break
-            if iteration % 100 == 0:
-                bar.set_postfix(loss=f"{loss:.4g}")
-        bar.close()
-        if status == "diverged":
-            break
+                self.record.update(diverged_epoch=epoch, diverged_iteration=iteration)
+                self.display.note(f"epoch {epoch + 1}/{trainer.config.epochs}: diverged at step {iteration + 1}")
+                return False
         history["epoch_seconds"].append(time.perf_counter() - epoch_start)
         history["epoch_loss"].append(epoch_loss)
         history["lr"].append(lr)
-        comm.check_identical(model.flat)
+        return True
+
+    def _evaluate(self, epoch):
+        """Test (and validation) metrics after an epoch; returns (is it early stopping's best, epochs since it)."""
+        trainer, history = self.trainer, self.history
+        trainer.comm.check_identical(trainer.model.flat)
         test = trainer.evaluate(trainer.splits.test)
-        for key in (*task.history_metrics, "loss"):
-            history[f"test_{key}"].append(test[key])
-        record.update(test=test, epochs_completed=epoch + 1)
-        keep = [f"checkpoint-{epoch + 1}.npz"] if epoch + 1 in keep_epochs else []
-        since = 0
-        if valid is not None:
-            checked = trainer.evaluate(valid)
-            for key in (*task.history_metrics, "loss"):
-                history[f"valid_{key}"].append(checked[key])
-            if config.patience:
-                _, since = best_epoch(history["valid_loss"], config.min_delta)
-                if since == 0:
-                    best = model.flat.copy()
-                    keep.append(BEST)
-        if lead and config.checkpoint_dir:
-            wall = wall_before + time.perf_counter() - start_time
-            save_checkpoint(config.checkpoint_dir, model.flat, trainer.optimizer.state(),
-                            {"config": config.to_dict(), "epoch": epoch + 1, "history": history, "wall": wall},
-                            keep_as=keep)
-        if lead and on_epoch:
-            on_epoch(record)
-        if stop and test[stop[0]] >= stop[1]:
-            status = "solved"
-            record["solved_epoch"] = epoch + 1
-            break
-        if _rising(history["epoch_loss"], config.stop_patience) or (config.patience and since >= config.patience):
-            status = "stopped"
-            record["stopped_epoch"] = epoch
-            break
-    if best is not None and status != "diverged":  # early stopping: the best epoch's parameters are the result
-        model.flat[...] = best
-        record["best_epoch"] = best_epoch(history["valid_loss"], config.min_delta)[0] + 1
-        record.update(test=trainer.evaluate(trainer.splits.test), valid=trainer.evaluate(valid))
-    if status != "diverged" and valid is not None:  # the training part's figures, beside the held-out ones
-        record["train"] = trainer.evaluate(trainer.splits.train)
-    if status != "diverged" and lead:
-        record.update(task.final(config, model, trainer.splits))
+        add_metrics(history, "test", trainer.task, test)
+        self.record.update(test=test, epochs_completed=epoch + 1)
+        self.display.end_epoch(epoch + 1, history["epoch_loss"][-1], history["epoch_seconds"][-1], test)
+        if trainer.splits.valid is None:
+            return False, 0
+        add_metrics(history, "valid", trainer.task, trainer.evaluate(trainer.splits.valid))
+        return improved(trainer.config, history)
+
+    def _checkpoint(self, best_now):
+        if self.trainer.comm.rank == 0 and self.launch.checkpoint_dir:
+            resume.save(self.trainer.config, self.launch, self.trainer, self.history,
+                        time.perf_counter() - self.started, best_now)
+
+
+def _after_training(trainer, record, best, probe):
+    """What a run that did not diverge adds at its end: the best epoch's figures (early stopping), the training
+    part's, the task's own (a forecaster's forecasts), gradient probes, extra tests."""
+    config, splits, lead = trainer.config, trainer.splits, trainer.comm.rank == 0
+    if best is not None:  # early stopping: the best epoch's parameters are the result
+        trainer.model.flat[...] = best
+        record["best_epoch"] = best_epoch(record["history"]["valid_loss"], config.min_delta)[0] + 1
+        record.update(test=trainer.evaluate(splits.test), valid=trainer.evaluate(splits.valid))
+    if splits.valid is not None:  # the training part's figures, beside the held-out ones
+        record["train"] = trainer.evaluate(splits.train)
+    if lead:
+        record.update(trainer.task.final(config, trainer.model, splits))
         if probe:
             record["state_gradients"] = _state_gradients(config, trainer, probe)
-    if status != "diverged":
-        extra = task.extra_tests(config)
-        if extra:
-            record["extra_tests"] = {label: trainer.evaluate(data, batch_size=500) for label, data in extra.items()}
-    finite = [v for v in history["iteration_loss"] if math.isfinite(v)]
-    record.update(status=status, min_iteration_loss=min(finite) if finite else None,
-                  wall_seconds=wall_before + time.perf_counter() - start_time)
-    if lead:
-        write_record(config.metrics_path, record)
-    record["model"] = model
-    return record
+    extra = trainer.task.extra_tests(config)
+    if extra:
+        record["extra_tests"] = {label: trainer.evaluate(data, batch_size=500) for label, data in extra.items()}
 
 
 def _gradient_probe(config, trainer, n=64):
@@ -306,8 +305,8 @@ def _gradient_probe(config, trainer, n=64):
     T = int(batch.lengths.max())
     distances = positive_ints("gradient_distances", config.gradient_distances)
     if not trainer.every or not (batch.lengths == T).all() or max(distances) >= T:
-        raise ValueError(f"bad parameter gradient_distances={config.gradient_distances!r}: expected distances below "
-                         f"the length of fixed-length test sequences with a label at every step (here {T} steps)")
+        bad("gradient_distances", config.gradient_distances, "distances below the length of fixed-length test "
+            f"sequences with a label at every step (here {T} steps)")
     return batch, [T - d for d in distances]
 
 
@@ -319,50 +318,3 @@ def _state_gradients(config, trainer, probe):
     return {"distances": [T - t for t in starts], "length": T,
             "initial": state_gradient_norms(build_model(config, trainer.spec), batch, starts).tolist(),
             "trained": state_gradient_norms(trainer.model, batch, starts).tolist()}
-
-
-def saved_config(meta):
-    """A checkpoint's configuration, every field: one it predates ran as that field's default (a parameter
-    is added with a default that keeps the numbers as they were)."""
-    return {**RunConfig().to_dict(), **meta.get("config", {})}
-
-
-def _restore(config, model, optimizer, schedule):
-    params, state, meta = load_checkpoint(config.checkpoint_dir)
-    saved = saved_config(meta)
-    mismatched = sorted(k for k, v in config.to_dict().items() if k not in RESUMABLE and saved[k] != v)
-    if mismatched:
-        raise ValueError(f"checkpoint in {config.checkpoint_dir} was made with other parameters: "
-                         + ", ".join(f"{k}={saved.get(k)!r} (now {getattr(config, k)!r})" for k in mismatched))
-    if params.shape != model.flat.shape:
-        raise ValueError(f"checkpoint in {config.checkpoint_dir} holds {params.size} parameters, "
-                         f"the model has {model.flat.size}")
-    if not np.all(np.isfinite(params)):
-        raise ValueError(f"checkpoint in {config.checkpoint_dir} holds non-finite parameters")
-    done = meta["history"]["lr"]
-    if any(lr_at(schedule, e) != lr for e, lr in enumerate(done)):
-        raise ValueError(f"checkpoint in {config.checkpoint_dir} was trained with learning rates {done} per epoch, "
-                         f"which this run's lr/lr_schedule does not reproduce")
-    model.flat[...] = params
-    optimizer.load_state(state)
-    history = meta["history"]
-    history["iteration_loss"] = [math.nan if v is None else v for v in history["iteration_loss"]]
-    return history, int(meta["epoch"]), float(meta.get("wall", 0.0))
-
-
-class _NoBar:
-    def update(self, n):
-        pass
-
-    def set_postfix(self, **kw):
-        pass
-
-    def close(self):
-        pass
-
-
-def _progress(total, desc, show):
-    if not show:
-        return _NoBar()
-    from tqdm.auto import tqdm
-    return tqdm(total=total, desc=desc, leave=False, mininterval=1.0)
