@@ -1,11 +1,12 @@
-# The README's two commands: `make book` and `make test`. Both create and reuse
-# .venv; the install step reruns only when pyproject.toml changes.
+# The README's two commands: `make book` and `make test` (and `make test-fast`, the tests
+# not marked slow). All create and reuse .venv; the install step reruns only when
+# pyproject.toml changes.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: book test bench clean
+.PHONY: book test test-fast bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -21,6 +22,11 @@ book: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+
+# the same without the tests marked slow (notebooks, MPI jobs, the book build): about a minute
+test-fast: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -m "not slow"
 
 bench: $(STAMP)
 	$(BIN)/python -m lstm_xor bench

@@ -71,6 +71,7 @@ def test_keep_epochs_accepts_spaces():
     assert positive_ints("keep_epochs", "") == []
 
 
+@pytest.mark.slow
 def test_cli_bad_parameter_exits_with_one_line(tmp_path):
     result = subprocess.run([sys.executable, "-m", "lstm_xor", "train", "--lr", "0", "--metrics_path",
                              str(tmp_path / "r.json")], capture_output=True, text=True, timeout=60)
@@ -96,6 +97,7 @@ def test_cli_takes_dashes_underscores_and_bare_booleans():
         _parse(["--resume", "maybe"])
 
 
+@pytest.mark.slow
 def test_cli_help_groups_parameters_by_task():
     result = subprocess.run([sys.executable, "-m", "lstm_xor", "train", "--help"], capture_output=True, text=True,
                             timeout=60, check=True)

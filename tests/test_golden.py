@@ -9,18 +9,20 @@ fingerprints still call them done. Bump the version (the driver then re-runs
 exactly the runs whose numbers could have moved) and regenerate the file:
 
     .venv/bin/python tests/test_golden.py
+
+Regenerating refuses to write numbers that moved under the version the file already
+holds, so the file cannot be made to agree with moved numbers without the bump.
 """
 
 import json
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from lstm_xor import NUMERICS_VERSION
-from lstm_xor.config import RunConfig
+from lstm_xor.config import Launch, RunConfig
 from lstm_xor.train.loop import train
 
 GOLDEN = Path(__file__).with_name("golden.json")
@@ -37,13 +39,14 @@ CASES = {
 
 
 def trajectory(name):
-    with tempfile.TemporaryDirectory() as tmp:
-        record = train(RunConfig(**{**BASE, **CASES[name]}, metrics_path=f"{tmp}/run.json"), progress=False)
+    """A case's loss per iteration, test figures and a sample of its final parameters."""
+    record = train(RunConfig(**{**BASE, **CASES[name]}), launch=Launch(metrics_path=""), progress=False)
     return {"iteration_loss": record["history"]["iteration_loss"], "test": record["test"],
             "params": [float(v) for v in record["model"].flat[:: max(1, record["model"].flat.size // 40)]]}
 
 
 def _flat(value):
+    """Every number of a nested dict or list, in a fixed order."""
     if isinstance(value, dict):
         return [x for k in sorted(value) for x in _flat(value[k])]
     if isinstance(value, list):
@@ -51,21 +54,58 @@ def _flat(value):
     return [float(value)]
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_trajectory_matches_the_numerics_version(name):
+def same(name, want, got):
+    """Whether two trajectories of case ``name`` agree within its precision's tolerance."""
+    rtol = 1e-5 if CASES[name].get("dtype") == "float32" else 1e-9
+    return len(_flat(want)) == len(_flat(got)) and np.allclose(_flat(got), _flat(want), rtol=rtol, atol=1e-12)
+
+
+def regenerate(path, runs, version=NUMERICS_VERSION):
+    """Write ``runs`` as the golden file of ``version``; refuse (ValueError) where the file already holds that
+    version and some of its runs moved: such a change needs a bump of lstm_xor.NUMERICS_VERSION first."""
+    old = json.loads(path.read_text()) if path.exists() else {"numerics": None, "runs": {}}
+    moved = [name for name, got in runs.items()
+             if old["numerics"] == version and name in old["runs"] and not same(name, old["runs"][name], got)]
+    if moved:
+        raise ValueError(f"the numbers of {', '.join(moved)} moved under numerics version {version}: bump "
+                         f"lstm_xor.NUMERICS_VERSION before regenerating {path.name}")
+    path.write_text(json.dumps({"numerics": version, "runs": runs}, indent=1) + "\n")
+
+
+def test_the_golden_file_is_of_this_numerics_version():
     golden = json.loads(GOLDEN.read_text())
     assert golden["numerics"] == NUMERICS_VERSION, (
         f"tests/golden.json was made with numerics version {golden['numerics']}, the code says {NUMERICS_VERSION}: "
         "regenerate it with `.venv/bin/python tests/test_golden.py`")
-    want, got = golden["runs"][name], trajectory(name)
-    rtol = 1e-5 if CASES[name].get("dtype") == "float32" else 1e-9
-    same = len(_flat(want)) == len(_flat(got)) and np.allclose(_flat(got), _flat(want), rtol=rtol, atol=1e-12)
-    assert same, (f"the numbers of {name} moved but lstm_xor.NUMERICS_VERSION ({NUMERICS_VERSION}) did not: bump "
-                  "it, so that `python -m lstm_xor runs` re-executes the runs whose numbers may have moved, and "
-                  "regenerate tests/golden.json with `.venv/bin/python tests/test_golden.py`")
+    assert sorted(golden["runs"]) == sorted(CASES)
+
+
+def test_regenerating_moved_numbers_needs_a_version_bump(tmp_path):
+    path, runs = tmp_path / "golden.json", {"parity-lstm": {"iteration_loss": [0.7, 0.6], "test": {"loss": 0.5}}}
+    regenerate(path, runs, version=7)
+    regenerate(path, runs, version=7)  # the same numbers again: fine
+    moved = {"parity-lstm": {"iteration_loss": [0.7, 0.61], "test": {"loss": 0.5}}}
+    with pytest.raises(ValueError, match="parity-lstm moved under numerics version 7: bump"):
+        regenerate(path, moved, version=7)
+    assert json.loads(path.read_text()) == {"numerics": 7, "runs": runs}
+    regenerate(path, moved, version=8)
+    assert json.loads(path.read_text()) == {"numerics": 8, "runs": moved}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_trajectory_matches_the_numerics_version(name):
+    golden = json.loads(GOLDEN.read_text())
+    assert golden["numerics"] == NUMERICS_VERSION, "see test_the_golden_file_is_of_this_numerics_version"
+    assert same(name, golden["runs"][name], trajectory(name)), (
+        f"the numbers of {name} moved but lstm_xor.NUMERICS_VERSION ({NUMERICS_VERSION}) did not: bump "
+        "it, so that `python -m lstm_xor runs` re-executes the runs whose numbers may have moved, and "
+        "regenerate tests/golden.json with `.venv/bin/python tests/test_golden.py`")
 
 
 if __name__ == "__main__":
     runs = {name: trajectory(name) for name in sorted(CASES)}
-    GOLDEN.write_text(json.dumps({"numerics": NUMERICS_VERSION, "runs": runs}, indent=1) + "\n")
+    try:
+        regenerate(GOLDEN, runs)
+    except ValueError as e:
+        sys.exit(f"error: {e}")
     print(f"wrote {GOLDEN} for numerics version {NUMERICS_VERSION}: {', '.join(runs)}", file=sys.stderr)

@@ -21,6 +21,7 @@ def _env():
     return dict(os.environ, LSTM_XOR_TASKS="copy_task", PYTHONPATH=path)
 
 
+@pytest.mark.slow
 def test_the_copy_task_trains_through_the_cli(tmp_path):
     flags = [f"--{k.replace('_', '-')}={v}" for k, v in SETTINGS.items()]
     result = subprocess.run([sys.executable, "-m", "lstm_xor", "train", "--task", "copy", *flags,
@@ -33,6 +34,7 @@ def test_the_copy_task_trains_through_the_cli(tmp_path):
     assert len(record["history"]["test_symbol_accuracy"]) == 8
 
 
+@pytest.mark.slow
 def test_a_task_parameter_in_another_task_is_refused_naming_its_owner(tmp_path):
     result = subprocess.run([sys.executable, "-m", "lstm_xor", "train", "--task", "copy", "--labels", "final",
                              "--metrics-path", str(tmp_path / "run.json")],

@@ -7,12 +7,10 @@ for the book and the README.
 import json
 import math
 import os
-import subprocess
-import sys
 import tempfile
 from dataclasses import replace
 
-from lstm_xor.launch import cores, mpi_env, mpiexec_command
+from lstm_xor.launch import MpiJobError, cores, run_module
 from lstm_xor.study.scaling.config import EPOCH_STRINGS, GLOBAL_BATCH, int_list, record_section, study_config
 from lstm_xor.study.scaling.load import OthersCpu, wait_for_quiet
 
@@ -20,20 +18,18 @@ JOB_MODULE = "lstm_xor.study.scaling"  # its __main__ runs one rank of a job
 
 
 def run_job(kind, spec, engines, threads, timeout):
-    """``mpiexec -n engines python -m lstm_xor.study.scaling kind SPEC OUT``; returns rank 0's result.
+    """``mpiexec -n engines python -m lstm_xor.study.scaling kind SPEC OUT`` (the launcher's); rank 0's result.
 
     Adds ``others_cpu``: the share of the machine's CPU time that processes other than
     this job used while it ran (the machine is shared; near 0 means a clean measurement).
     """
     with tempfile.TemporaryDirectory(prefix="lstm_xor-scaling-") as tmp:
         out = os.path.join(tmp, "result.json")
-        argv = mpiexec_command(engines, [sys.executable, "-m", JOB_MODULE, kind, json.dumps(spec), out])
         with OthersCpu() as others:
-            done = subprocess.run(argv, env=mpi_env(threads, LSTM_XOR_WARNED=1), capture_output=True, text=True,
-                                  timeout=timeout)
-        if done.returncode != 0 or not os.path.exists(out):
-            raise RuntimeError(f"the scaling job {kind} on {engines} engine(s) failed (exit code "
-                               f"{done.returncode}):\n{(done.stdout + done.stderr)[-3000:]}")
+            try:
+                run_module(engines, JOB_MODULE, [kind, json.dumps(spec), out], threads, timeout, LSTM_XOR_WARNED=1)
+            except MpiJobError as e:
+                raise MpiJobError(f"the scaling job {kind} on {engines} engine(s): {e}") from e
         with open(out) as f:
             result = json.load(f)
     result["others_cpu"] = others.share
