@@ -59,3 +59,12 @@ def test_bad_parameter_stops_the_notebook_before_any_work(tmp_path):
                             parameters=dict(lr=-1, metrics_path=str(tmp_path / "run.json")),
                             kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
     assert not (tmp_path / "run.json").exists()
+
+
+@pytest.mark.slow
+def test_an_unknown_parameter_stops_the_notebook_naming_it(tmp_path):
+    with pytest.raises(pm.PapermillExecutionError, match="unknown run parameter.*hiddne"):
+        pm.execute_notebook(str(NOTEBOOK), str(tmp_path / "out.ipynb"),
+                            parameters=dict(hiddne=8, metrics_path=str(tmp_path / "run.json")),
+                            kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
+    assert not (tmp_path / "run.json").exists()

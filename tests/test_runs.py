@@ -8,13 +8,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 
-from lstm_xor import NUMERICS_VERSION, reports
-from lstm_xor.config import RunConfig
+import lstm_xor
+from lstm_xor import NUMERICS_VERSION, render, reports
+from lstm_xor.config import split
 from lstm_xor.optim import lr_at
-from lstm_xor.publish import bookdir, pages, plan
+from lstm_xor.publish import bookdir, execute, pages, plan
 from lstm_xor.publish import driver as runs
 from lstm_xor.reports.r000 import runs as report000
 from lstm_xor.train.loop import train
@@ -110,10 +112,11 @@ def test_registry_and_report_import_no_circle():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+@pytest.mark.slow
 def test_run_page_words_come_from_the_runs_part():
     steps = {s.id: s for s in plan.plan(profile="full")}
     text = pages.intro_cell(steps["fixed-03"].run, steps["fixed-03"].config)
-    assert text.startswith("# fixed-03: Report, fixed length, run 3\n\nfixed length 50, prefix labels, grouped "
+    assert text.startswith("# Report, fixed length, run 3\n\nRun `fixed-03`: fixed length 50, prefix labels, grouped "
                            "batches of 160, lstm 100, orthogonal init, adam with lr 0.00075, sum loss, clip 0, "
                            "12 epochs, seed 0.\n")
     ours = pages.intro_cell(steps["default-variable-s0"].run, steps["default-variable-s0"].config)
@@ -123,46 +126,73 @@ def test_run_page_words_come_from_the_runs_part():
     assert "12 epochs at most, seed 0" in pages.intro_cell(cause.run, cause.config)
 
 
-def _finished(run_id, **record):
+def test_every_run_page_has_its_own_heading_in_one_form():
+    headings = [pages.intro_cell(run, run.config()).splitlines()[0] for run in reports.RUNS]
+    assert headings == [f"# {run.title}" for run in reports.RUNS]
+    assert len(set(headings)) == len(headings), "the sidebar would show two runs under one name"
+
+
+def _page(run_id):
+    run = reports.get(run_id)
+    return pages.run_page(bookdir.TEMPLATE, run, plan.profile_config(run)), run
+
+
+def test_a_run_page_is_the_template_with_the_runs_first_cell_own_parameters_and_id():
+    nb, run = _page("add-basic-rnn-s0")
+    template = nbformat.read(str(bookdir.TEMPLATE), as_version=4)
+    assert [c.cell_type for c in nb.cells] == [c.cell_type for c in template.cells]
+    params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    assert params.metadata["tags"] == ["parameters", "hide-cell"]
+    namespace = {}
+    exec(params.source, namespace)
+    config = plan.profile_config(run)
+    names = {k for k in namespace if not k.startswith("__")}
+    assert {"digits", "train_range", "lr", "engines"} <= names and not {"min_length", "dataset", "series"} & names
+    assert all(namespace[k] == config[k] for k in names)
+    assert "result_markdown(record, 'add-basic-rnn-s0')" in nb.cells[-1].source
+    changed = [i for i, (a, b) in enumerate(zip(nb.cells, template.cells, strict=True)) if a.source != b.source]
+    assert changed == [0, 1, len(nb.cells) - 1]
+
+
+def _record(run_id, **changes):
     run = reports.get(run_id)
     history = dict(iteration_loss=[900.0, 500.0, 400.0, 5.0], epoch_loss=[1400.0, 405.0],
                    test_sequence_accuracy=[0.4, 1.0], test_last_bit_accuracy=[0.9, 1.0])
-    record = {"config": run.config(), "status": "completed", "epochs_completed": 2, "history": history,
-              "min_iteration_loss": 5.0, "test": dict(n=20000, correct_last_bit=20000, correct_sequences=20000),
-              "driver": {"resumed_from": None}, **record}
-    nb = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": "# old"},
-                    {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "lr = 1"},
-                    {"cell_type": "code", "metadata": {"tags": ["injected-parameters"]}, "source": "lr = 2"},
-                    {"cell_type": "code", "metadata": {}, "source": "train()"},
-                    {"cell_type": "code", "metadata": {}, "source": "plot_history(record);", "outputs": []}]}
-    return pages.finish(nb, run, record), record
+    record = {"config": dict(run.config(), epochs=2), "status": "completed", "epochs_completed": 2,
+              "history": history, "min_iteration_loss": 5.0, "wall_seconds": 3.0,
+              "test": dict(n=20000, correct_last_bit=20000, correct_sequences=20000, last_bit_accuracy=1.0,
+                           sequence_accuracy=1.0, loss=0.01)}
+    return {**record, **changes}
 
 
-def test_a_finished_report_page_heads_with_rate_and_outcomes_and_puts_report_beside_ours_on_its_scale():
-    nb, record = _finished("fixed-04")
-    cells = nb["cells"]
-    assert cells[0]["source"].startswith("# Report, fixed length, run 4 · lr 0.0008 · report 0% · ours 100% "
-                                         "from epoch 2\n")
-    comparison = cells[1]["source"]
-    assert cells[1]["metadata"]["tags"] == [pages.COMPARISON]
-    assert "| smallest iteration loss | 1087.689 | 1 |" in comparison  # the report's figure as printed; ours / 5
-    assert "| loss, end of the last epoch | 1780 | 1 |" in comparison
-    assert "| whole string right, of 20,000 | 0 (0.000000%) | 20000 (100%) |" in comparison  # as printed
-    assert "| first epoch with every test string right | never | 2 |" in comparison
-    assert [c["metadata"].get("tags") for c in cells[2:4]] == [["parameters", "hide-cell"],
-                                                              ["injected-parameters", "hide-cell"]]
-    assert "image/png" in cells[-1]["outputs"][0]["data"]  # report 000's history plots are drawn from the record
-    again = pages.finish(json.loads(json.dumps(nb)), reports.get("fixed-04"), record)
-    assert again == nb  # refreshing a finished page changes nothing
+def test_a_report_runs_result_names_its_epoch_and_puts_the_report_beside_ours_on_its_scale():
+    text = pages.result_markdown(_record("fixed-04"), "fixed-04")
+    assert text.startswith("The result is the parameters after the last epoch, epoch 2: the 2 planned epochs ran.")
+    assert "| smallest iteration loss | 1087.689 | 1 |" in text  # the report's figure as printed; ours / 5
+    assert "| last bit right, of 20,000 | 9922 (49.61%) | 20000 (100%) |" in text
+    assert "| whole string right, of 20,000 | 0 (0%) | 20000 (100%) |" in text
+    assert "| first epoch with every test string right | never | 2 |" in text
+    assert "| report |" not in pages.result_markdown(_record("fixed-04"))  # without the id: the template's
 
 
-def test_a_finished_experiment_page_says_how_it_ended():
-    nb, _ = _finished("cause-fixed-none-s0", status="stopped", epochs_completed=2,
-                      history=dict(iteration_loss=[9.0, 9.5], epoch_loss=[9.0, 9.5], test_sequence_accuracy=[0.1, 0.2],
-                                   test_last_bit_accuracy=[0.5, 0.5]), test=dict(sequence_accuracy=0.2))
-    assert nb["cells"][0]["source"].startswith("# fixed, none, seed 0 · lr 0.0008 · loss rising, stopped after 2 "
-                                               "epochs, 20.0%\n")
-    assert pages.COMPARISON not in nb["cells"][1]["metadata"].get("tags", [])
+def test_a_result_under_early_stopping_is_the_best_epoch_and_says_why():
+    record = _record("default-fixed-s0", status="stopped", epochs_completed=8, best_epoch=3)
+    record["config"].update(patience=5, epochs=20)
+    text = pages.result_epoch(record)
+    assert text.startswith("The result is the parameters of epoch 3, the one with the lowest validation loss")
+    assert "5 epochs passed without a validation loss lower by more than 0.0001" in text and "epoch 8" in text
+    solved = _record("cause-fixed-none-s0", status="solved")
+    assert "reached 1 (`stop_when`)" in pages.result_epoch(solved)
+    assert "diverged" in pages.result_epoch(_record("fixed-01", status="diverged", diverged_epoch=4))
+
+
+def test_a_forecasting_runs_result_shows_the_baselines_in_the_series_unit():
+    record = json.loads((BOOK / "runs" / "fc-sunspots-rnn-s0.json").read_text())
+    text = pages.result_markdown(record, "fc-sunspots-rnn-s0")
+    m = record["forecast"]["methods"]
+    for name in ("network", "naive", "seasonal naive", "autoregression"):
+        assert f"| {name} | {render.number_text(m[name]['rmse'])} |" in text
+    assert f"the parameters of epoch {record['best_epoch']}," in text
 
 
 # -- the plan -------------------------------------------------------------------------------------
@@ -221,12 +251,13 @@ def test_fingerprint_ignores_bookkeeping_only():
 def test_fingerprint_follows_the_numerics_version_not_the_package_version(monkeypatch):
     c = plan.profile_config(reports.get("fixed-03"))
     fp = plan.fingerprint(c)
-    monkeypatch.setattr(runs, "__version__", "99.0")  # a release with no change to the numbers re-runs nothing
+    monkeypatch.setattr(lstm_xor, "__version__", "99.0")  # a release with no change to the numbers re-runs nothing
     assert plan.fingerprint(c) == fp
     monkeypatch.setattr(plan, "NUMERICS_VERSION", plan.NUMERICS_VERSION + 1)  # a change that can move them does
     assert plan.fingerprint(c) != fp
 
 
+@pytest.mark.slow
 def test_quick_profile_scales_every_run_down():
     steps = plan.plan(profile="quick")
     assert len(steps) == len(reports.RUNS)
@@ -240,9 +271,10 @@ def test_quick_profile_scales_every_run_down():
                      "min_length", "max_length", "seed", "curriculum_epochs", "eval_lengths", "digits",
                      "train_range", "steps_per_epoch"):
             assert s.config[name] == run_config[name], (s.id, name)
-        RunConfig.from_dict(s.config)
+        split(s.config)
 
 
+@pytest.mark.slow
 def test_plan_cli(capsys):
     assert runs.main(["--plan"]) == 0
     out = capsys.readouterr().out
@@ -306,8 +338,13 @@ def test_quick_profile_runs_skips_and_is_deterministic(tmp_path):
         assert len(record["history"]["epoch_loss"]) == 2 and record["test"]["n"] == 80
         nb = json.loads((book / "runs" / f"{run_id}.ipynb").read_text())
         heading = "".join(nb["cells"][0]["source"]).splitlines()[0]  # the title the sidebar shows
-        assert heading.startswith(f"# {reports.get(run_id).title} · lr ") and " · ours " in heading, heading
-        assert nb["metadata"]["papermill"]["exception"] is None
+        assert heading == f"# {reports.get(run_id).title}"
+        assert nb["metadata"]["papermill"]["exception"] is None and "widgets" not in nb["metadata"]
+        tags = [c["metadata"].get("tags", []) for c in nb["cells"]]
+        assert ["parameters", "hide-cell"] in tags and not any("injected-parameters" in t for t in tags)
+        result = nb["cells"][-1]["outputs"][0]["data"]["text/markdown"]
+        assert "".join(result).startswith("The result is the parameters after the last epoch, epoch 2")
+        assert "| report | ours |" in "".join(result)
     # fixed-06 is fixed-03 continued: it started from fixed-03's checkpoint (quick: both 2 epochs, so 1 shared).
     f6 = json.loads((book / "runs" / "fixed-06.json").read_text())
     assert f6["driver"]["resumed_from"]["run"] == "fixed-03" and f6["driver"]["resumed_from"]["epoch"] == 1
@@ -362,10 +399,28 @@ def test_fingerprints_ignore_other_tasks_and_inert_parameters():
     assert plan.fingerprint(dict(parity, bptt="regular", bptt_k=5)) != plan.fingerprint(parity)
 
 
+def _not_done(root):
+    """The registry runs a book folder does not hold as done: a missing notebook or record, or a record of the
+    current numerics with another fingerprint (a record of older numerics is stale by design, not missing)."""
+    book, wrong = bookdir.Book(root), []
+    for step in plan.plan(profile="full"):
+        if not (book.notebook(step.id).exists() and book.record(step.id).exists()):
+            wrong.append(f"{step.id}: missing")
+            continue
+        current = json.loads(book.record(step.id).read_text())["driver"].get("numerics") == NUMERICS_VERSION
+        if current and not execute.is_done(book, step):
+            wrong.append(f"{step.id}: another fingerprint")
+    return wrong
+
+
+@pytest.mark.slow
 def test_the_committed_book_is_done_but_for_records_of_older_numerics():
     """`make book` on a fresh clone re-runs only what a numerics change made stale."""
-    book = bookdir.Book(BOOK)
-    for step in plan.plan(profile="full"):
-        record = json.loads(book.record(step.id).read_text()) if book.record(step.id).exists() else None
-        current = record is not None and record["driver"].get("numerics") == NUMERICS_VERSION
-        assert runs.is_done(book, step) == current, step.id
+    assert _not_done(BOOK) == []
+
+
+def test_an_empty_book_is_not_done(tmp_path):
+    (tmp_path / "runs").mkdir()
+    assert len(_not_done(tmp_path)) == len(reports.RUNS)
+    shutil.copy(BOOK / "runs" / "fixed-04.ipynb", tmp_path / "runs")  # a notebook without its record
+    assert "fixed-04: missing" in _not_done(tmp_path)

@@ -1,141 +1,134 @@
-"""A run page's words: its first cell, and the touches it gets from its record once it has run.
+"""A run page: what a reader sees on it is decided here, and built before the run executes.
 
-Before the run, the first cell says what the run is (``intro_cell``). After it, the
-page gets a headline that carries its learning rate and outcome (the book's sidebar
-shows it), the comparison with the report at the top (``Part.compare``), and its
-parameter cells folded away (``finish``); where the part asks (``Part.replot``), its
-history plot is drawn again from the record with today's ``plot_history``. All of it is
-made from the registry and the record, so ``refresh`` redoes it on committed pages when
-the words change, without training anything.
+The driver hands papermill the notebook ``run_page`` makes of ``notebooks/train.ipynb``:
+its first cell says what the run is (``intro_cell``, whose heading is the page's title in
+the book's sidebar, the same form for every part); its parameters cell, folded, holds the
+common parameters and the run's own task's at the run's values (no other task's
+defaults); its Result cell calls ``result_markdown`` with the run's id. What papermill
+writes is the page: nothing rewrites it afterwards.
+
+``result_markdown`` names the epoch whose parameters are the result (the best one under
+early stopping, else the last) and why, then the task's test figures, a forecaster's
+errors in the series' unit beside the baselines', and the run's report beside it where
+its part has one (``Part.compare``).
 """
 
-import base64
-import functools
-import hashlib
-import io
-import json
-from pathlib import Path
+import nbformat
 
 from lstm_xor import render, reports
-from lstm_xor.reports.base import plain_headline
+from lstm_xor.config import parameters_source
 
-COMPARISON = "comparison"  # the tag of the cell finish() puts after the first
-PLOT_CALL = "plot_history(record)"  # the code of the cell whose figure replot() draws again
-FOLDED = {"parameters", "injected-parameters"}
+PARAMETERS = "parameters"  # papermill's tag of the parameters cell
+FOLDED = "hide-cell"  # jupyter-book's tag: the cell is folded until opened
+RESULT_CALL = "result_markdown(record)"  # the template's Result cell calls this; a run page passes its id too
 
 
-def intro_cell(run, config, start=None, record=None):
-    """The first cell: headline, what the run is, where it started.
+def _plural(n, word):
+    return f"{n} {word}{'s' if n != 1 else ''}"
 
-    ``start``: ('copy', epoch, path, run id) when it began from another run's checkpoint,
-    ('own', epoch, ...) when it resumed its own; ``record``: once it has run, for the headline.
-    """
+
+def heading(run):
+    """The page's title (the sidebar's name of the run): its registry title, for every part."""
+    return run.title
+
+
+def _start_lines(start, epochs):
+    """Where the run began: another run's kept checkpoint ('copy', k, path, run id), or its own ('own', k)."""
+    if start and start[0] == "copy":
+        k = start[1]
+        shared = "its first epoch is" if k == 1 else f"its first {k} epochs are"
+        rest = f"epoch {epochs}" if k + 1 == epochs else f"epochs {k + 1}-{epochs}"
+        return [f"**Shared epochs.** This run starts from the checkpoint that run `{start[3]}` kept after epoch "
+                f"{k}: {shared} the same computation as that run's (same data, seed, initial weights and "
+                f"learning rate in every epoch), done once. The training below computes {rest}; the plots and "
+                f"the record hold the whole history.", ""]
+    if start and start[0] == "own":
+        return [f"**Resumed.** An earlier attempt of this run was interrupted after epoch {start[1]}; this one "
+                f"continues from its checkpoint. The plots and the record hold the whole history.", ""]
+    return []
+
+
+def intro_cell(run, config, start=None):
+    """The first cell: the heading, the run's id and settings in words, its note, what we expect, where it began."""
     c = config
     part = reports.part_of(run)
     rate = f"lr schedule `{c['lr_schedule']}`" if c["lr_schedule"] else f"lr {c['lr']:g}"
-    headline = part.headline(run, record) if record else plain_headline(run, record)
-    at_most = " at most" if c.get("stop_when") or c.get("stop_patience") else ""
-    named = "" if headline.startswith(run.id) else f" Run id `{run.id}`."  # a headline without the id gets it here
-    lines = [f"# {headline}", "",
-             f"{part.describe(c)}, {c['cell']} "
-             f"{c['hidden']}, {c['init']} init, {c['optimizer']} with {rate}, {c['loss_reduction']} loss, "
-             f"clip {c['clip_norm']:g}, {c['epochs']} epoch{'s' if c['epochs'] != 1 else ''}{at_most}, "
-             f"seed {c['seed']}.{named}", ""]
+    at_most = " at most" if c.get("stop_when") or c.get("stop_patience") or c.get("patience") else ""
+    lines = [f"# {heading(run)}", "",
+             f"Run `{run.id}`: {part.describe(c)}, {c['cell']} {c['hidden']}, {c['init']} init, "
+             f"{c['optimizer']} with {rate}, {c['loss_reduction']} loss, clip {c['clip_norm']:g}, "
+             f"{_plural(c['epochs'], 'epoch')}{at_most}, seed {c['seed']}.", ""]
     if run.note:
         lines += [run.note, ""]
     if run.expect:
         lines += [f"Expected: {run.expect}.", ""]
     lines += part.figures(run)
-    if start and start[0] == "copy":
-        k, n = start[1], c["epochs"]
-        shared = "its first epoch is" if k == 1 else f"its first {k} epochs are"
-        rest = f"epoch {n}" if k + 1 == n else f"epochs {k + 1}-{n}"
-        lines += [f"**Shared epochs.** This run starts from the checkpoint that run `{start[3]}` kept after epoch "
-                  f"{k}: {shared} the same computation as that run's (same data, seed, initial weights and "
-                  f"learning rate in every epoch), done once. The training below computes {rest}; the plots and "
-                  f"the record hold the whole history.", ""]
-    elif start and start[0] == "own":
-        lines += [f"**Resumed.** An earlier attempt of this run was interrupted after epoch {start[1]}; this one "
-                  f"continues from its checkpoint. The plots and the record hold the whole history.", ""]
+    lines += _start_lines(start, c["epochs"])
     return "\n".join(lines).rstrip() + "\n"
 
 
-def start_of(run, record):
-    """The ``start`` of intro_cell, as the driver recorded it (record['driver']['resumed_from'])."""
-    resumed = record.get("driver", {}).get("resumed_from")
-    if not resumed:
-        return None
-    return ("own", resumed["epoch"]) if resumed["run"] == run.id else ("copy", resumed["epoch"], None, resumed["run"])
-
-
-def _source(cell):
-    s = cell["source"]
-    return "".join(s) if isinstance(s, list) else s
-
-
-def finish(nb, run, record):
-    """The executed notebook ``nb`` (a dict, as in the .ipynb file) with its record's touches; in place."""
-    part = reports.part_of(run)
-    cells = nb["cells"]
-    for cell in cells:
-        tags = cell.setdefault("metadata", {}).setdefault("tags", [])
-        if FOLDED & set(tags) and "hide-cell" not in tags:
-            tags.append("hide-cell")
-    first = next(i for i, c in enumerate(cells) if c["cell_type"] == "markdown")
-    cells[first]["source"] = intro_cell(run, record["config"], start_of(run, record), record)
-    cells[:] = [c for c in cells if COMPARISON not in c["metadata"].get("tags", [])]
-    if part.replot:
-        _replot(cells, record)
-    lines = part.compare(run, record)
-    if lines:
-        cells.insert(first + 1, {"cell_type": "markdown", "metadata": {"tags": [COMPARISON]},
-                                 "source": "\n".join(lines).rstrip() + "\n"})
-        # nbformat 4.5 wants an id on every cell; a fixed one keeps refresh idempotent
-        if "id" in cells[first]:
-            cells[first + 1]["id"] = f"{COMPARISON}-{run.id}"[:64]
+def run_page(template, run, values, start=None):
+    """The notebook papermill executes for a run: ``template`` with the run's first cell, its parameters
+    (``values``: the flat run dict) in the parameters cell, and its id in the Result cell."""
+    nb = nbformat.read(str(template), as_version=4)
+    next(c for c in nb.cells if c.cell_type == "markdown").source = intro_cell(run, values, start)
+    cell = next(c for c in nb.cells if PARAMETERS in c.metadata.get("tags", []))
+    cell.source = parameters_source(values["task"], values)
+    cell.metadata["tags"] = [PARAMETERS, FOLDED]
+    result = next(c for c in nb.cells if c.cell_type == "code" and RESULT_CALL in c.source)
+    result.source = result.source.replace(RESULT_CALL, f"result_markdown(record, {run.id!r})")
     return nb
 
 
-@functools.cache
-def _drawing_code():
-    return Path(render.__file__).read_bytes()
+# -- the Result section ---------------------------------------------------------------------------
+
+def _why_stopped(record):
+    """Why the run ended when it did, in a few words."""
+    c, n = record["config"], record["epochs_completed"]
+    if record["status"] == "solved":
+        metric, _, value = c["stop_when"].partition(":")
+        return f"the test {metric.replace('_', ' ')} reached {value} (`stop_when`), so the run stopped there"
+    if record["status"] == "stopped" and c.get("patience"):
+        return (f"{_plural(c['patience'], 'epoch')} passed without a validation loss lower by more than "
+                f"{c['min_delta']:g} (`patience`), so the run stopped after epoch {n}")
+    if record["status"] == "stopped":
+        return f"the epoch loss rose {_plural(c['stop_patience'], 'time')} in a row (`stop_patience`)"
+    return f"the {_plural(c['epochs'], 'planned epoch')} ran" if n == c["epochs"] else f"it ran {n} epochs"
 
 
-def _drawn_from(record):
-    """What a redrawn plot depends on: the record and the code that draws it."""
-    h = hashlib.sha256(json.dumps(record, sort_keys=True).encode())
-    h.update(_drawing_code())
-    return f"<Figure: the run's history, drawn from its record ({h.hexdigest()[:16]})>"
+def result_epoch(record):
+    """Which epoch's parameters are the result, and why, in a sentence."""
+    if record["status"] == "diverged":
+        return (f"The loss became non-finite in epoch {record['diverged_epoch'] + 1}: the run diverged, and no "
+                f"epoch's parameters are a result.")
+    why = _why_stopped(record)
+    if record.get("best_epoch"):
+        return (f"The result is the parameters of epoch {record['best_epoch']}, the one with the lowest "
+                f"validation loss: with early stopping the run keeps its best epoch ({why}).")
+    return f"The result is the parameters after the last epoch, epoch {record['epochs_completed']}: {why}."
 
 
-def _replot(cells, record):
-    """The history plot's output, drawn from the record as the cell would draw it now (unless it already is)."""
-    import matplotlib.pyplot as plt
-    cell = next((c for c in cells if c["cell_type"] == "code" and PLOT_CALL in _source(c)), None)
-    if cell is None:
-        return
-    stamp = _drawn_from(record)
-    if [o.get("data", {}).get("text/plain") for o in cell.get("outputs", [])] == [[stamp]]:
-        return
-    fig = render.plot_history(record)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight", dpi=72, metadata={"Software": None})
-    plt.close(fig)
-    cell["outputs"] = [{"output_type": "display_data", "metadata": {},
-                        "data": {"image/png": base64.b64encode(buf.getvalue()).decode(),
-                                 "text/plain": [stamp]}}]
+def baselines_markdown(record):
+    """A forecaster's one-step-ahead errors over the test period, in the series' unit, beside the baselines'."""
+    forecast = record.get("forecast")
+    if not forecast:
+        return ""
+    methods = forecast["methods"]
+    rows = [f"| {name} | {render.number_text(m['rmse'])} | {render.number_text(m['mae'])} | "
+            f"{render.number_text(m['mase'])} |" for name, m in methods.items()]
+    return "\n".join([
+        f"One step ahead over the test period ({len(forecast['truth'])} points), in the series' unit: the network "
+        f"beside the naive, seasonal naive (period {forecast['period']}) and autoregressive (order "
+        f"{forecast['ar_order']}) forecasts. MASE divides the MAE by the naive one-step forecast's in-sample "
+        f"MAE: below 1 beats it.", "",
+        "| forecast | RMSE | MAE | MASE |", "|---|---|---|---|", *rows])
 
 
-def refresh(book, runs, write):
-    """finish() every committed page of ``runs`` again; write(path, nb) the ones that change. Returns their ids."""
-    changed = []
-    for run in runs:
-        path, record_path = book.notebook(run.id), book.record(run.id)
-        if not (path.exists() and record_path.exists()):
-            continue
-        text = path.read_text()
-        nb = finish(json.loads(text), run, json.loads(record_path.read_text()))
-        if json.dumps(nb, indent=1, ensure_ascii=False) + "\n" != text:
-            write(path, nb)
-            changed.append(run.id)
-    return changed
+def result_markdown(record, run_id=None):
+    """The Result section: which epoch is the result and why, the task's figures, the baselines and the
+    report beside them (for a registry run, by its id)."""
+    parts = [result_epoch(record), render.summary_markdown(record), baselines_markdown(record)]
+    if run_id is not None:
+        run = reports.get(run_id)
+        parts.append("\n".join(reports.part_of(run).compare(run, record)))
+    return "\n\n".join(p for p in parts if p).rstrip() + "\n"

@@ -10,35 +10,18 @@ earlier run computes, and asks that earlier run to keep a checkpoint there.
 
 import hashlib
 import json
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 from lstm_xor import NUMERICS_VERSION, reports
-from lstm_xor.config import OWNERS, RunConfig
+from lstm_xor.config import DEFAULTS, OWNERS, RESUMABLE, numeric_values, split
 from lstm_xor.optim import lr_at, parse_schedule
 from lstm_xor.publish.bookdir import BOOK, REPO
-from lstm_xor.train.loop import RESUMABLE
 
 PROFILES = {
     "full": dict(engines=2, book=BOOK),
     "quick": dict(engines=1, book=REPO / "build" / "quick" / "book",
                   scale=dict(n_samples=400, hidden=16), max_epochs=2),
 }
-
-# Parameters that do not change a run's numbers: left out of its fingerprint.
-NOT_FINGERPRINTED = {"metrics_path", "checkpoint_dir", "resume", "keep_epochs", "engines", "threads"}
-# Parameters whose default switches a feature off, added after runs were recorded: at their default they
-# move no number, so they are left out of the fingerprint then, and adding one re-runs nothing. min_delta
-# moves none while patience is off.
-OFF_BY_DEFAULT = ("patience", "bptt", "bptt_k", "bptt_p", "lag", "gradient_distances", "adam_variant", "stop_when",
-                  "shards")
-DEFAULTS = {f.name: f.default for f in fields(RunConfig)}
-
-
-def _inert(name, config):
-    if name == "min_delta":
-        return config["patience"] == 0
-    return name in OFF_BY_DEFAULT and config[name] == DEFAULTS[name]
-
 
 # Parameters two runs may differ in and still share their first epochs (besides the lr per epoch).
 SHAREABLE = set(RESUMABLE)
@@ -85,10 +68,7 @@ def fingerprint(config):
     """The run's parameters that can move its numbers (the common ones and its own task's, less what is
     inert) and the numerics version, hashed: another task's parameters, always at their defaults, and a
     parameter added later, while switched off, leave it as it was."""
-    kept = {k: v for k, v in sorted(config.items())
-            if k not in NOT_FINGERPRINTED and (not OWNERS[k] or config["task"] in OWNERS[k])
-            and not _inert(k, config)}
-    text = json.dumps({"config": kept, "numerics": NUMERICS_VERSION}, sort_keys=True)
+    text = json.dumps({"config": numeric_values(config), "numerics": NUMERICS_VERSION}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -127,7 +107,7 @@ def plan(runs=None, profile="full", engines=None):
         config = profile_config(run, profile, engines)
         valid = ""
         try:
-            RunConfig.from_dict(config)
+            split(config)
         except (ValueError, TypeError) as e:
             valid = str(e)
         steps.append(Step(run, config, fingerprint(config), valid))

@@ -8,7 +8,7 @@ modules' parts, do not import each other.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from lstm_xor.config import RunConfig
+from lstm_xor.config import RunConfig, flat, split
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class Run:
 
     def config(self):
         """Every RunConfig field as this run uses it (before a profile scales it)."""
-        return RunConfig.from_dict({**self.base, **self.params}).to_dict()
+        return flat(*split({**self.base, **self.params}))
 
     @property
     def epochs(self):
@@ -54,13 +54,8 @@ def no_figures(run):
 
 
 def no_comparison(run, record):
-    """A part that puts no comparison at the top of its run pages."""
+    """A part that puts nothing beside its run pages' results."""
     return []
-
-
-def plain_headline(run, record):
-    """A run page's headline (and sidebar title): its id and title."""
-    return f"{run.id}: {run.title}"
 
 
 @dataclass(frozen=True)
@@ -69,8 +64,8 @@ class Part:
 
     pages and summaries are paths under book/; summaries are the notebooks the driver
     re-executes against the run records. describe and figures fill in the report-specific
-    lines of a run page's first cell, headline and compare what the page shows once the
-    run's record exists (lstm_xor.publish.pages).
+    lines of a run page's first cell, compare the report's figures its Result section shows
+    beside the run's (lstm_xor.publish.pages decides the rest of the page).
     """
     report: str  # the source report's number, e.g. "000"
     caption: str  # the toc caption over the part's pages
@@ -80,8 +75,6 @@ class Part:
     describe: Callable[[dict], str]  # a run configuration's data and batches in words ("fixed length 50, ...")
     figures: Callable[[Run], list[str]] = no_figures  # Markdown lines: the report's figures for one run
     compare: Callable[[Run, dict], list[str]] = no_comparison  # Markdown lines: the report beside a run's record
-    headline: Callable[[Run, dict], str] = plain_headline  # the page's title once the record exists
-    replot: bool = False  # redraw each run page's history plot from its record when the page is refreshed
 
     @property
     def runs(self):

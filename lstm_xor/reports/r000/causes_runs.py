@@ -82,7 +82,7 @@ def _map_runs(report, lengths, settings, data):
     base = report if settings == "report" else {}
     return tuple(
         Run(f"map-{settings}-{data}-{lr_tag(lr)}-s{seed}", f"map-{settings}-{data}",
-            f"{settings} settings, {data}, seed {seed}",
+            f"{settings} settings, {data}, lr {lr:g}, seed {seed}",
             dict(lengths, lr=lr, epochs=epochs, seed=seed, stop_when=SOLVED), None,
             f"The failure-rate map: {text}, {data} length, lr {lr:g}, seed {seed}; at most "
             f"{epochs} epoch{'s' if epochs > 1 else ''}.",

@@ -1,4 +1,4 @@
-"""Report 000's run pages: a headline with the learning rate and the outcome, and "report | ours" at the top.
+"""Report 000's run pages: the report's figures for a run beside ours, in the Result section.
 
 Everything here reads a run's registry entry (its ``report`` figures, see report000._fig)
 and its record; it imports no other report-000 module, so report000 can hand these to its
@@ -19,13 +19,6 @@ def report_scale(record):
     return c["batch_size"] / REPORT_BATCH if c["loss_reduction"] == "sum" else 1.0
 
 
-def rate_text(config):
-    """'0.0008', or a schedule's rates in turn: '0.00035→0.00004→1e-05'."""
-    if config.get("lr_schedule"):
-        return "→".join(piece.split(":")[1] for piece in config["lr_schedule"].split(","))
-    return f"{config['lr']:g}"
-
-
 def outcome(record):
     """Ours in a few words: the first epoch with every test string right, else where it ended."""
     first = render.first_epoch_at(record, "test_sequence_accuracy")
@@ -36,20 +29,6 @@ def outcome(record):
     why = {"stopped": "loss rising, stopped", "completed": "not solved"}.get(record["status"], record["status"])
     n = record["epochs_completed"]
     return f"{why} after {n} epoch{'s' if n != 1 else ''}, {100 * record['test']['sequence_accuracy']:.1f}%"
-
-
-def _report_outcome(r):
-    if r["sequence_accuracy"] is not None:
-        return f"{100 * r['sequence_accuracy']:g}%"
-    return r["status"]
-
-
-def headline(run, record):
-    """The page's title, which the sidebar shows: what the run is, its rate, the report's outcome and ours."""
-    rate = rate_text(record["config"])
-    if run.report:
-        return f"{run.title} · lr {rate} · report {_report_outcome(run.report)} · ours {outcome(record)}"
-    return f"{run.title} · lr {rate} · {outcome(record)}"
 
 
 def _epoch_ends(record, scale):
@@ -70,7 +49,8 @@ def _as_printed(v):
 
 
 def count_text(correct, n, printed=None):
-    """'19616 (98.080000%)': a count of right test strings with its percentage (as printed, if given); – for None."""
+    """'19616 (98.08%)': a count of right test strings with its percentage (as the report printed it, if given);
+    – for None."""
     if correct is None:
         return "–"
     return f"{correct} ({printed if printed is not None else f'{100 * correct / n:g}'}%)"
@@ -96,9 +76,9 @@ def compare(run, record):
         if e + 1 != run.epochs:  # the last epoch's is the row above
             rows.append((f"loss, end of epoch {e + 1} (the report's Epoch:{e})", _as_printed(v),
                          loss(ends[e] if e < len(ends) else None)))
-    rows += [(f"last bit right, of {n:,}", count_text(r["correct_last_bit"], n, printed.get("last_bit_pct")),
+    rows += [(f"last bit right, of {n:,}", count_text(r["correct_last_bit"], n),
               count_text(test.get("correct_last_bit"), n)),
-             (f"whole string right, of {n:,}", count_text(r["correct_sequences"], n, printed.get("sequence_pct")),
+             (f"whole string right, of {n:,}", count_text(r["correct_sequences"], n),
               count_text(test.get("correct_sequences"), n)),
              ("first epoch with every test string right", "–" if r["correct_sequences"] is None else "never",
               f"{render.first_epoch_at(record, 'test_sequence_accuracy') or 'never'}")]

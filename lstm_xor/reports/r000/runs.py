@@ -5,7 +5,7 @@ report's settings) and the figures the report gives for it, so the book can put 
 beside them. The part also shows our own parity runs (OUR_RUNS, below) and the
 experiments on why its runs failed (causes_runs). The folder's other files: tables.py
 and plots.py (the summary pages' tables and plots), causes_tables.py and
-causes_plots.py (the experiments'), pages.py (the run pages' headline and comparison).
+causes_plots.py (the experiments'), pages.py (the run pages' comparison with the report).
 
 Reading the report (``/work/shared/seeds/000_*.txt``):
 
@@ -267,6 +267,4 @@ PART = Part(
     groups=GROUPS + causes_runs.groups(REPORT, FIXED, VARIABLE) + PARITY_GROUPS,
     describe=describe,
     compare=report000_pages.compare,
-    headline=report000_pages.headline,
-    replot=True,  # its pages ran before the plots drew errors on a log axis
 )
