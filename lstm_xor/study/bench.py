@@ -45,9 +45,9 @@ import numpy as np
 from lstm_xor.blas import openblas_core, set_blas_threads
 from lstm_xor.nn.model import Model
 from lstm_xor.optim import Adam
+from lstm_xor.study import EPOCH_STRINGS
 from lstm_xor.tasks.parity import batch_arrays, make_parity
 
-EPOCH_STRINGS = 80_000
 TOKEN_STEPS = 3_000  # the digit-addition report's basic setting: seconds for this many steps
 TOKENS = {"vocabulary": 10, "slots": 2, "embed": 32, "layers": 2, "hidden": 64, "batch_size": 200, "length": 11}
 N_BATCHES = 8  # distinct batches per case, cycled

@@ -6,7 +6,6 @@ import os
 from lstm_xor.config import RunConfig
 from lstm_xor.records import atomic_write
 
-EPOCH_STRINGS = 80_000  # one epoch of the report: 100,000 strings, 20% held out
 GLOBAL_BATCH = 160  # the report's 5 engines x 32
 WARMUP_STEPS = 5  # steps left out of a run's seconds-per-step (fresh buffers, cold caches)
 

@@ -26,13 +26,12 @@ class TimedComm:
 
     def __init__(self, comm):
         self.comm, self.rank, self.size = comm, comm.rank, comm.size
-        self.seconds, self.calls = 0.0, 0
+        self.seconds = 0.0
 
     def allreduce_sum(self, buf):
         start = time.perf_counter()
         self.comm.allreduce_sum(buf)
         self.seconds += time.perf_counter() - start
-        self.calls += 1
         return buf
 
     def check_identical(self, flat):
@@ -42,7 +41,7 @@ class TimedComm:
         return self.comm.barrier()
 
 
-def per_rank(comm, value):
+def _per_rank(comm, value):
     """Every rank's ``value``, on every rank (an all-reduce of one slot each)."""
     slots = np.zeros(comm.size)
     slots[comm.rank] = value
@@ -66,7 +65,7 @@ def _pure_allreduce(comm, buf, repeats):
         start = time.perf_counter()
         comm.allreduce_sum(buf)
         times.append(time.perf_counter() - start)
-    return float(per_rank(comm, float(np.median(times))).max())
+    return float(_per_rank(comm, float(np.median(times))).max())
 
 
 def job_steps(spec):
@@ -99,8 +98,8 @@ def job_steps(spec):
         steps(spec["iterations"], timed)
         comm.barrier()
         elapsed = time.perf_counter() - start
-        comm_each = per_rank(comm, timed.seconds / spec["iterations"])
-        rounds.append({"step_seconds": float(per_rank(comm, elapsed)[0]) / spec["iterations"],
+        comm_each = _per_rank(comm, timed.seconds / spec["iterations"])
+        rounds.append({"step_seconds": float(_per_rank(comm, elapsed)[0]) / spec["iterations"],
                        "comm_seconds": float(comm_each.mean()), "comm_seconds_max": float(comm_each.max())})
     pure = _pure_allreduce(comm, trainer.grad_buf, spec["allreduce_repeats"])
     median = sorted(rounds, key=lambda r: r["step_seconds"])[len(rounds) // 2]
@@ -128,7 +127,7 @@ def _epoch(trainer, config, batches, test_set, spec, tally):
         tally.seen += len(index)
         if tally.seen >= tally.next_eval:
             tally.next_eval += spec["eval_every"]
-            clock = float(per_rank(trainer.comm, tally.trained)[0])  # rank 0's clock decides, for every rank
+            clock = float(_per_rank(trainer.comm, tally.trained)[0])  # rank 0's clock decides, for every rank
             test = trainer.evaluate(test_set)
             tally.curve.append({"strings": tally.seen, "seconds": clock, **{
                 name: test[name] for name in ("last_bit_accuracy", "sequence_accuracy")}})
@@ -150,9 +149,9 @@ def job_accuracy(spec):
         if _epoch(trainer, config, trainer.task.batches(config, train_set, epoch), test_set, spec, tally):
             break
         if tally.first_epoch_seconds is None:
-            tally.first_epoch_seconds = float(per_rank(comm, tally.trained - epoch_start)[0])
+            tally.first_epoch_seconds = float(_per_rank(comm, tally.trained - epoch_start)[0])
     steady = tally.step_times[WARMUP_STEPS:] or tally.step_times  # the first steps pay for fresh buffers
-    step_seconds = float(per_rank(comm, float(np.mean(steady)))[0])
+    step_seconds = float(_per_rank(comm, float(np.mean(steady)))[0])
     if comm.rank != 0:
         return None
     last = tally.curve[-1] if tally.curve else {"strings": tally.seen, "seconds": tally.trained}

@@ -11,7 +11,8 @@ import tempfile
 from dataclasses import replace
 
 from lstm_xor.launch import MpiJobError, cores, run_module
-from lstm_xor.study.scaling.config import EPOCH_STRINGS, GLOBAL_BATCH, int_list, record_section, study_config
+from lstm_xor.study import EPOCH_STRINGS
+from lstm_xor.study.scaling.config import GLOBAL_BATCH, int_list, record_section, study_config
 from lstm_xor.study.scaling.load import OthersCpu, wait_for_quiet
 
 JOB_MODULE = "lstm_xor.study.scaling"  # its __main__ runs one rank of a job
