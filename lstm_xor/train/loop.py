@@ -1,6 +1,7 @@
-"""The training loop: epochs, steps, evaluation by additive tallies, history,
-checkpoints, divergence. It knows no task (``lstm_xor.tasks``) and no MPI
-(a communicator from ``lstm_xor.comm`` is passed in).
+"""The training loop: fit (epochs), step (one synchronous optimiser step), evaluate
+(additive tallies), divergence; its history and stop rules are in ``history``, its
+checkpoints and resumption in ``resume``, what it shows in ``progress``. It knows no
+task (``lstm_xor.tasks``) and no MPI (a communicator from ``lstm_xor.comm`` is passed in).
 
 Synchronous data parallelism: every rank builds the same global batch, takes
 its contiguous shard of rows, computes that shard's gradient of the *global*
