@@ -179,8 +179,8 @@ def test_a_result_under_early_stopping_is_the_best_epoch_and_says_why():
     record = _record("default-fixed-s0", status="stopped", epochs_completed=8, best_epoch=3)
     record["config"].update(patience=5, epochs=20)
     text = pages.result_epoch(record)
-    assert text.startswith("The result is the parameters of epoch 3, the one with the lowest validation loss")
-    assert "5 epochs passed without a validation loss lower by more than 0.0001" in text and "epoch 8" in text
+    assert text.startswith("The result is the parameters of epoch 3, the epoch with the lowest validation loss")
+    assert "ended after epoch 8: 5 epochs passed without a validation loss lower by more than 0.0001" in text
     solved = _record("cause-fixed-none-s0", status="solved")
     assert "reached 1 (`stop_when`)" in pages.result_epoch(solved)
     assert "diverged" in pages.result_epoch(_record("fixed-01", status="diverged", diverged_epoch=4))

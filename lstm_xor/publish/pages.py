@@ -53,7 +53,7 @@ def intro_cell(run, config, start=None):
     c = config
     part = reports.part_of(run)
     rate = f"lr schedule `{c['lr_schedule']}`" if c["lr_schedule"] else f"lr {c['lr']:g}"
-    at_most = " at most" if c.get("stop_when") or c.get("stop_patience") or c.get("patience") else ""
+    at_most = " at most" if c.get("stop_when") or c.get("stop_patience") else ""
     lines = [f"# {heading(run)}", "",
              f"Run `{run.id}`: {part.describe(c)}, {c['cell']} {c['hidden']}, {c['init']} init, "
              f"{c['optimizer']} with {rate}, {c['loss_reduction']} loss, clip {c['clip_norm']:g}, "
@@ -82,30 +82,31 @@ def run_page(template, run, values, start=None):
 
 # -- the Result section ---------------------------------------------------------------------------
 
-def _why_stopped(record):
-    """Why the run ended when it did, in a few words."""
+def _why_ended(record):
+    """Why the run ended after the epoch it did, as the end of a sentence."""
     c, n = record["config"], record["epochs_completed"]
     if record["status"] == "solved":
         metric, _, value = c["stop_when"].partition(":")
-        return f"the test {metric.replace('_', ' ')} reached {value} (`stop_when`), so the run stopped there"
+        return f"the test {metric.replace('_', ' ')} reached {value} (`stop_when`)"
     if record["status"] == "stopped" and c.get("patience"):
         return (f"{_plural(c['patience'], 'epoch')} passed without a validation loss lower by more than "
-                f"{c['min_delta']:g} (`patience`), so the run stopped after epoch {n}")
+                f"{c['min_delta']:g} (`patience`)")
     if record["status"] == "stopped":
         return f"the epoch loss rose {_plural(c['stop_patience'], 'time')} in a row (`stop_patience`)"
-    return f"the {_plural(c['epochs'], 'planned epoch')} ran" if n == c["epochs"] else f"it ran {n} epochs"
+    return f"the {_plural(c['epochs'], 'planned epoch')} ran" if n == c["epochs"] else f"it ran {_plural(n, 'epoch')}"
 
 
 def result_epoch(record):
-    """Which epoch's parameters are the result, and why, in a sentence."""
+    """Which epoch's parameters are the result, and why, in a sentence or two."""
     if record["status"] == "diverged":
         return (f"The loss became non-finite in epoch {record['diverged_epoch'] + 1}: the run diverged, and no "
                 f"epoch's parameters are a result.")
-    why = _why_stopped(record)
+    n, why = record["epochs_completed"], _why_ended(record)
     if record.get("best_epoch"):
-        return (f"The result is the parameters of epoch {record['best_epoch']}, the one with the lowest "
-                f"validation loss: with early stopping the run keeps its best epoch ({why}).")
-    return f"The result is the parameters after the last epoch, epoch {record['epochs_completed']}: {why}."
+        return (f"The result is the parameters of epoch {record['best_epoch']}, the epoch with the lowest "
+                f"validation loss: early stopping keeps the best epoch's parameters. The run ended after epoch "
+                f"{n}: {why}.")
+    return f"The result is the parameters after the last epoch, epoch {n}: {why}."
 
 
 def baselines_markdown(record):
