@@ -201,14 +201,14 @@ def test_state_gradients_and_their_norms_against_central_differences(cell, layer
 
 def test_a_run_records_the_state_gradient_norms_before_and_after_training(tmp_path):
     from lstm_xor.bptt import state_gradient_norms
-    from lstm_xor.config import RunConfig
+    from lstm_xor.config import split
     from lstm_xor.tasks.parity import TASK
     from lstm_xor.train.loop import build_model
     values = _parity(min_length=12, gradient_distances="1,5,11", metrics_path=str(tmp_path / "run.json"))
     record = train(values, progress=False)
     found = record["state_gradients"]
     assert found["distances"] == [1, 5, 11] and found["length"] == 12
-    config = RunConfig(**values)
+    config = split(values)[0]
     test = TASK.splits(config).test
     batch = TASK.batch(config, test, np.arange(len(test)), np.float64)  # 60 test strings: fewer than 64
     np.testing.assert_allclose(found["initial"], state_gradient_norms(build_model(config), batch, [11, 7, 1]))
