@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from lstm_xor.config import DEFAULTS, OWNERS, PARAMS, RESUMABLE, numeric_values
 
 RUNS = Path(__file__).resolve().parents[1] / "book" / "runs"
@@ -41,6 +43,7 @@ def _records():
     return records
 
 
+@pytest.mark.slow
 def test_every_committed_fingerprint_is_recomputed_from_the_registry_and_the_record():
     from lstm_xor.publish.plan import fingerprint, plan
     records = _records()

@@ -419,6 +419,7 @@ def test_the_committed_book_is_done_but_for_records_of_older_numerics():
     assert _not_done(BOOK) == []
 
 
+@pytest.mark.slow
 def test_an_empty_book_is_not_done(tmp_path):
     (tmp_path / "runs").mkdir()
     assert len(_not_done(tmp_path)) == len(reports.RUNS)

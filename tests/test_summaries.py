@@ -4,6 +4,8 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from lstm_xor import reports
 from lstm_xor.publish import bookdir, summaries
 
@@ -49,6 +51,7 @@ def test_a_record_change_restamps_only_the_pages_that_read_it(tmp_path):
     assert {name for name in before if before[name] != after[name]} == {bookdir.ROOT, FORECAST}
 
 
+@pytest.mark.slow
 def test_stale_summaries_are_those_whose_committed_stamp_differs(tmp_path):
     book = _copy(tmp_path)
     current = summaries.stamps(book, "full", reports.RUNS)
