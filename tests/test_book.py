@@ -203,5 +203,6 @@ def test_book_builds_without_warnings_from_a_quick_profile(tmp_path):
     assert 'href="../runs/bptt-k5-lstm-s0.html"' in (html / "summary" / "bptt.html").read_text()
     assert 'href="../runs/fc-sunspots-lstm-s0.html"' in (html / "summary" / "forecast.html").read_text()
     run_page = (html / "runs" / "fixed-03.html").read_text()
-    assert "Report, fixed length, run 3 · lr 0.00075 · report 39.55% · ours " in run_page  # the sidebar's title
+    assert "<title>Report, fixed length, run 3 &#8212;" in run_page  # the page's title, as the sidebar names it
+    assert "The result is the parameters after the last epoch" in run_page and "smallest iteration loss" in run_page
     assert "<img" in run_page and "1087.689" not in run_page and "29.415" in run_page  # its own report figures
