@@ -37,10 +37,9 @@ Reading the report (``/work/shared/seeds/002_*.txt``):
 from functools import partial
 
 from lstm_xor.nn.cells import CELLS
-from lstm_xor.reports.base import Group, Part, Run
+from lstm_xor.reports.base import SEEDS3, Group, Part, Run
 
 REPORT_CELLS = ("rnn", "lstm")  # the two cells the report compares
-SEEDS3 = (0, 1, 2)
 POOL_TEXT = {"last": "the last step", "mean": "the mean over the steps"}
 DATA_TEXT = {"pen": "the SYNTHETIC pen set", "vowels": "JapaneseVowels", "digits": "spoken digits (FSDD)",
              "pen_files": "the report's pen files"}

@@ -31,9 +31,8 @@ Reading the report (``/work/shared/seeds/003_*.txt``) and the course handout beh
 from functools import partial
 
 from lstm_xor.nn.cells import CELLS
-from lstm_xor.reports.base import Group, Part, Run
+from lstm_xor.reports.base import SEEDS3, Group, Part, Run
 
-SEEDS3 = (0, 1, 2)
 REPORT = dict(task="adder", cell="lstm", hidden=32, embed=32, layers=2, lr=0.001, batch_size=200, optimizer="adam",
               clip_norm=0.0, loss_reduction="mean", epochs=100, steps_per_epoch=10, digits=11,
               train_range="0,555555555", test_range="555555555,999999999", n_test=2000, seed=0, dtype="float32")
