@@ -11,6 +11,7 @@ depend on the rank. So the numbers do not depend on how many engines computed
 them (up to the order of floating-point sums).
 """
 
+import json
 import math
 import os
 import platform
@@ -20,6 +21,7 @@ import time
 import numpy as np
 
 from lstm_xor import NUMERICS_VERSION, __version__
+from lstm_xor.blas import blas_info, numpy_simd
 from lstm_xor.bptt import carry_scale, cuts, run_chunks, state_gradient_norms
 from lstm_xor.comm import SerialComm
 from lstm_xor.config import Launch, flat, split
@@ -44,16 +46,32 @@ def build_model(config, spec=None):
 
 
 def environment(threads, comm):
-    """Where a run ran: versions, engines (the ranks that computed it), BLAS threads, the CPU."""
+    """Where a run ran: versions, engines (the ranks that computed it), BLAS threads, the CPU, and the kernels
+    that computed it (rank 0's; "kernels_by_rank" lists every rank's when they differ). Called on every rank."""
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
             cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
     except OSError:
         pass
-    return {"lstm_xor": __version__, "numerics": NUMERICS_VERSION, "numpy": np.__version__,
-            "python": sys.version.split()[0], "engines": comm.size, "threads": threads, "cpu": cpu,
-            "cores": os.cpu_count()}
+    kernels = {"blas": blas_info(), "numpy_simd": numpy_simd()}
+    ranks = [json.loads(text) for text in every_rank(comm, json.dumps(kernels, sort_keys=True))]
+    env = {"lstm_xor": __version__, "numerics": NUMERICS_VERSION, "numpy": np.__version__,
+           "python": sys.version.split()[0], "engines": comm.size, "threads": threads, "cpu": cpu,
+           "cores": os.cpu_count(), **{name: dict(value, source="recorded") for name, value in kernels.items()}}
+    if any(rank != ranks[0] for rank in ranks):
+        env["kernels_by_rank"] = ranks
+    return env
+
+
+def every_rank(comm, text):
+    """Every rank's ``text``, in rank order, on every rank: its UTF-8 bytes summed into one slot per rank."""
+    mine = np.frombuffer(text.encode(), dtype=np.uint8)
+    width = comm.allreduce_sum(np.eye(comm.size)[comm.rank] * len(mine)).max()
+    slots = np.zeros((comm.size, int(width)))
+    slots[comm.rank, :len(mine)] = mine
+    comm.allreduce_sum(slots)
+    return [bytes(row.astype(np.uint8)).rstrip(b"\0").decode() for row in slots]
 
 
 class Trainer:
