@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: book test test-fast bench clean
+.PHONY: book test test-fast verify bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -27,6 +27,10 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -m "not slow"
+
+# re-executes a few committed runs of each report (about 15 minutes) and compares them with their records
+verify: $(STAMP)
+	$(BIN)/python -m lstm_xor verify
 
 bench: $(STAMP)
 	$(BIN)/python -m lstm_xor bench

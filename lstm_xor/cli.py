@@ -1,4 +1,4 @@
-"""`python -m lstm_xor train|runs|bench|baselines`: the command line over the same RunConfig."""
+"""`python -m lstm_xor train|runs|verify|bench|baselines`: the command line over the same RunConfig."""
 
 import argparse
 import sys
@@ -32,8 +32,10 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", required=True)
     add_config_flags(sub.add_parser("train", help="train one run and write its record"))
     from lstm_xor.publish import driver as runs
+    from lstm_xor.publish import verify
     from lstm_xor.study import baselines, bench
     runs.add_arguments(sub.add_parser("runs", help="execute the run registry through papermill"))
+    verify.add_arguments(sub.add_parser("verify", help="re-execute a sample of the book's runs and compare"))
     bench.add_arguments(sub.add_parser("bench", help="seconds per epoch against torch.nn.LSTM"))
     baselines.add_arguments(sub.add_parser("baselines", help="report 002's classifiers without recurrence"))
     args = parser.parse_args(argv)
@@ -42,6 +44,8 @@ def main(argv=None):
             return _train(args)
         if args.command == "runs":
             return runs.main(args)
+        if args.command == "verify":
+            return verify.main(args)
         if args.command == "baselines":
             return baselines.main(args)
         return bench.main(args)

@@ -1,0 +1,292 @@
+"""`python -m lstm_xor verify`: re-execute a sample of the book's runs from scratch and compare with their records.
+
+Each selected run is re-executed the way the driver executes it (``publish.execute``: its
+page through papermill, with the engines its record names) into a scratch book folder,
+from epoch 0 for all its epochs, also when the driver made it from another run's
+checkpoint (training is deterministic, which prefix sharing relies on). It runs under the
+BLAS kernel its record names where this CPU has that kernel, and must then give the same
+numbers; elsewhere it is compared within a drift tolerance (``DRIFT_*``). A record whose
+fingerprint is not what the code computes now for its registry entry fails without a re-run.
+"""
+
+import argparse
+import contextlib
+import math
+import os
+import random
+import shutil
+import sys
+import time
+
+from lstm_xor import NUMERICS_VERSION, reports
+from lstm_xor.blas import NUMPY_AVX512, cpu_supports, kernel_env, recorded_kernel
+from lstm_xor.publish.bookdir import BOOK, REPO, Book
+from lstm_xor.publish.execute import duration, execute_run
+from lstm_xor.publish.plan import Step, fingerprint, profile_config
+from lstm_xor.records import read_record
+from lstm_xor.tasks import get_task
+
+SCRATCH = REPO / "build" / "verify"  # the re-executed book, cleared when verify starts
+BUDGET = 15 * 60  # seconds the default selection is estimated to take: a reader's coffee
+
+# Under the recorded kernel a re-run is the same computation, so its figures are the record's: equal up to
+# a float64's round trip through JSON (exact in practice; 1e-9 relative leaves room for nothing else).
+EXACT = 1e-9
+# Under another kernel float32 sums round differently and thousands of steps carry that into the weights:
+# fixed-03 (12 epochs, 2 ranks) ends at test loss 28.0887 with OpenBLAS's SkylakeX kernels against the
+# record's 28.0624 from Haswell's (9e-4 relative), with the same 20,000 of 20,000 strings right. Ten times
+# that on losses and errors, and half a percentage point on accuracies, let such drift pass and still catch
+# a changed result (a record edited by hand, a different stopping epoch, a network that learnt otherwise).
+DRIFT_RELATIVE = 1e-2
+DRIFT_ACCURACY = 0.005
+
+
+# -- which runs --------------------------------------------------------------------------------------
+
+def estimate(record):
+    """Seconds a re-run from scratch takes, by its record: its notebook's time and that of the epochs it resumed."""
+    driver = record["driver"]
+    return driver["notebook_seconds"] + (driver.get("resumed_from") or {}).get("wall_seconds", 0.0)
+
+
+def load_records(book, runs):
+    """{run id: record} of the registry runs whose record the book holds and can read (with a driver block)."""
+    records = {}
+    for run in runs:
+        try:
+            record = read_record(book.record(run.id))
+        except (OSError, ValueError):
+            continue
+        if record.get("driver"):
+            records[run.id] = record
+    return records
+
+
+def default_selection(records, parts=None, budget=BUDGET):
+    """The cheapest recorded run of each group of each part, cheapest first, as many as the budget holds."""
+    cheapest = []
+    for part in parts or reports.PARTS:
+        for group in part.groups:
+            held = [run.id for run in group.runs if run.id in records]
+            if held:
+                cheapest.append(min(held, key=lambda i: estimate(records[i])))
+    chosen, total = [], 0.0
+    for run_id in sorted(cheapest, key=lambda i: estimate(records[i])):
+        if total + estimate(records[run_id]) <= budget:
+            chosen.append(run_id)
+            total += estimate(records[run_id])
+    return chosen
+
+
+def sample(ids, k, seed):
+    """k of the ids drawn with this seed (the same k ids for the same seed), in the order given."""
+    drawn = set(random.Random(seed).sample(list(ids), min(k, len(ids))))
+    return [i for i in ids if i in drawn]
+
+
+def select(records, only=None, k=None, seed=0, runs=None):
+    """The run ids to verify: ``only`` (every one must have a record), a sample of k, or the default selection."""
+    if only:
+        unknown = [i for i in only if i not in {run.id for run in runs or reports.RUNS}]
+        if unknown:
+            raise ValueError(f"unknown run id(s) {', '.join(unknown)}; see `runs --plan` for the ids")
+        return list(only)
+    if k:
+        return sample([run.id for run in runs or reports.RUNS if run.id in records], k, seed)
+    return default_selection(records)
+
+
+# -- one run -----------------------------------------------------------------------------------------
+
+def stale(run, record):
+    """Why the record is not what the code computes now for its registry entry; '' when it is."""
+    driver = record["driver"]
+    if driver.get("numerics") != NUMERICS_VERSION:
+        return f"made with numerics version {driver.get('numerics')}, the code's is {NUMERICS_VERSION}"
+    expected = fingerprint(profile_config(run, driver["profile"], record["environment"]["engines"]))
+    if driver.get("fingerprint") != expected:
+        return f"fingerprint {driver.get('fingerprint')}, the code computes {expected} for its registry entry"
+    if fingerprint(record["config"]) != expected:
+        return f"its config does not give its fingerprint {expected} (edited by hand?)"
+    return ""
+
+
+def kernels_env(record):
+    """The environment whose processes compute with the kernels the record names (OpenBLAS's set and
+    NumPy's SIMD loops), or None when it names no OpenBLAS set or this CPU lacks one of them."""
+    kernel = recorded_kernel(record)
+    if not (kernel and cpu_supports(kernel)):
+        return None
+    targets = (record["environment"].get("numpy_simd") or {}).get("targets", ())
+    avx512 = any(target in NUMPY_AVX512.split() for target in targets)
+    if avx512 and not cpu_supports("SkylakeX"):  # NumPy's X86_V4 loops need SkylakeX's AVX-512 subsets
+        return None
+    env = kernel_env(kernel)
+    if avx512:
+        env["NPY_DISABLE_CPU_FEATURES"] = ""  # the record's AVX-512 loops: not the book's pin, which drops them
+    return env
+
+
+def kernel_plan(record):
+    """(environment of the re-run, exact?, in words): the recorded kernels wherever this CPU has them."""
+    env = kernels_env(record)
+    kernel = recorded_kernel(record)
+    if env is not None:
+        return env, True, f"BLAS kernel {kernel} as recorded: figures must be equal"
+    why = f"this CPU lacks the record's kernels ({kernel})" if kernel else "the record names no BLAS kernel"
+    return dict(os.environ), False, (f"{why}: drift tolerance (losses {DRIFT_RELATIVE:g} relative, "
+                                     f"accuracies {100 * DRIFT_ACCURACY:g} points)")
+
+
+@contextlib.contextmanager
+def environ(env):
+    """os.environ replaced by ``env`` for the processes started inside (a notebook's kernel, its MPI ranks)."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def rerun(scratch, run, record):
+    """Re-execute the run from epoch 0 into the scratch book through the driver; its new record."""
+    profile, engines = record["driver"]["profile"], record["environment"]["engines"]
+    config = profile_config(run, profile, engines)
+    shutil.rmtree(scratch.checkpoints, ignore_errors=True)  # nothing to resume from: every epoch is computed
+    step = Step(run, config, fingerprint(config))  # no source and nothing kept: the run alone, in full
+    status, message = execute_run(scratch, step, profile)
+    if status != "ok":
+        raise RuntimeError(f"the re-run failed: {message}")
+    return read_record(scratch.record(run.id))
+
+
+# -- comparing -----------------------------------------------------------------------------------------
+
+def figures(record):
+    """The figures compared: final test loss, the task's headline metric, epochs, status."""
+    test = record.get("test") or {}
+    primary = get_task(record["config"]["task"]).primary
+    named = {"test loss": test.get("loss"), primary: test.get(primary)}
+    return {**{k: v for k, v in named.items() if v is not None},
+            "epochs": record["epochs_completed"], "status": record["status"]}
+
+
+def agrees(name, a, b, exact):
+    """Are two values of a figure the same within the tolerance (exact, or the drift one)?"""
+    if not (isinstance(a, float) and isinstance(b, float)):
+        return a == b
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    if exact:
+        return math.isclose(a, b, rel_tol=EXACT, abs_tol=0.0)
+    if name.endswith("accuracy"):
+        return abs(a - b) <= DRIFT_ACCURACY
+    return math.isclose(a, b, rel_tol=DRIFT_RELATIVE, abs_tol=0.0)
+
+
+def compare(committed, recomputed, exact):
+    """(name, committed, re-computed, difference text, agrees?) for each figure."""
+    new = figures(recomputed)
+    rows = []
+    for name, a in figures(committed).items():
+        b = new.get(name)
+        numbers = isinstance(a, int | float) and isinstance(b, int | float)
+        rows.append((name, a, b, f"{b - a:+.3g}" if numbers else ("" if a == b else "differs"),
+                     agrees(name, a, b, exact)))
+    return rows
+
+
+def table(rows):
+    lines = [f"    {'figure':<20}{'committed':>24}{'re-computed':>24}{'difference':>12}"]
+    for name, a, b, diff, ok in rows:
+        lines.append(f"    {name:<20}{a!s:>24}{b!s:>24}{diff:>12}" + ("" if ok else "  <- beyond tolerance"))
+    return lines
+
+
+# -- the command -----------------------------------------------------------------------------------------
+
+def verify_run(scratch, run, record, out):
+    """Check one run and print how; '' when it passes, else why it fails, in a few words."""
+    why = stale(run, record)
+    if why:
+        out(f"    STALE, not re-run: {why}")
+        return why
+    env, exact, how = kernel_plan(record)
+    out(f"    {how}")
+    try:
+        with environ(env):
+            new = rerun(scratch, run, record)
+    except RuntimeError as e:
+        out(f"    FAILED: {e}")
+        return str(e)
+    rows = compare(record, new, exact)
+    out("\n".join(table(rows)))
+    beyond = [name for name, *_, ok in rows if not ok]
+    return f"{', '.join(beyond)} beyond tolerance" if beyond else ""
+
+
+def verify(ids, records, book, scratch=SCRATCH, out=print):
+    """Verify the runs named; {run id: why it failed} for those that fail."""
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch = Book(scratch)
+    scratch.runs.mkdir(parents=True)
+    left = sum(estimate(records[i]) for i in ids if i in records)
+    spent = estimated = 0.0
+    failed = {}
+    for n, run_id in enumerate(ids, 1):
+        run = reports.get(run_id)
+        if run_id not in records:
+            failed[run_id] = f"no readable record with a driver block at {book.record(run_id)}"
+            out(f"[{n}/{len(ids)}] {run_id}: FAILED, {failed[run_id]}")
+            continue
+        guess = estimate(records[run_id])
+        out(f"[{n}/{len(ids)}] {run_id} (report {reports.part_of(run).report}, {duration(guess)} by its record)")
+        t0 = time.perf_counter()
+        why = verify_run(scratch, run, records[run_id], out)
+        took = time.perf_counter() - t0
+        spent, estimated, left = spent + took, estimated + guess, left - guess
+        if why:
+            failed[run_id] = why
+        pace = spent / estimated if estimated else 1.0  # this machine today against the records' machine then
+        out(f"    {'FAILED: ' + why if why else 'ok'} ({duration(took)}; about {duration(left * pace)} left)")
+    return failed
+
+
+def add_arguments(parser):
+    """The flags of `python -m lstm_xor verify`."""
+    parser.description = __doc__.split("\n\n")[0]
+    parser.add_argument("--only", nargs="+", metavar="ID", help="verify these runs (registry ids)")
+    parser.add_argument("--sample", type=int, metavar="K", help="verify K runs drawn at random (see --seed)")
+    parser.add_argument("--seed", type=int, default=0, help="the seed of --sample's draw (default: 0)")
+    parser.add_argument("--book", default=str(BOOK), help="the book folder whose records are verified "
+                                                          "(default: the repository's book/)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="list the selected runs and the time their records estimate, re-run nothing")
+
+
+def main(args, scratch=SCRATCH, out=print):
+    """`python -m lstm_xor verify` with parsed arguments (or a list of them); the exit status."""
+    if isinstance(args, list | tuple):
+        parser = argparse.ArgumentParser(prog="python -m lstm_xor verify")
+        add_arguments(parser)
+        args = parser.parse_args(args)
+    book = Book(args.book)
+    records = load_records(book, reports.RUNS)
+    ids = select(records, args.only, args.sample, args.seed)
+    total = sum(estimate(records[i]) for i in ids if i in records)
+    out(f"verify: {len(ids)} run(s) of {book.root}, about {duration(total)} by their records "
+        f"(re-executed into {scratch})")
+    if args.dry_run:
+        out("\n".join(f"  {i:<32}{duration(estimate(records[i])) if i in records else 'no record':>10}"
+                      for i in ids))
+        return 0
+    t0 = time.perf_counter()
+    failed = verify(ids, records, book, scratch, out)
+    out(f"verified {len(ids)} run(s) in {duration(time.perf_counter() - t0)}: {len(ids) - len(failed)} agree"
+        + (f", {len(failed)} failed: {', '.join(failed)}" if failed else ""))
+    for run_id, why in failed.items():
+        print(f"verify: {run_id}: {why}", file=sys.stderr)
+    return 1 if failed else 0
