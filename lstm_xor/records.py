@@ -29,6 +29,18 @@ def atomic_write(path, write):
         raise
 
 
+def check_destination(name, path, folder=False):
+    """ValueError naming the parameter ``name`` when ``path`` (a file's, or with ``folder`` a folder's) cannot be
+    written: said before a run trains, not after."""
+    directory = path if folder else os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(directory, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as e:
+        raise ValueError(f"{name} {path!r} cannot be written: {e.strerror} ({e.filename})") from None
+
+
 def json_safe(value):
     """value with every non-finite float replaced by None: bare NaN and Infinity are not JSON."""
     if isinstance(value, float):
@@ -79,13 +91,15 @@ def save_checkpoint(directory, params, optimizer_state, meta, keep_as=()):
 def load_checkpoint(directory, name="checkpoint.npz"):
     """(params, optimizer_state, meta); ValueError if the file is not a sound checkpoint."""
     path = os.path.join(directory, name)
+    if not os.path.exists(path):
+        raise ValueError(f"no checkpoint at {path}")
     try:
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
             params = z["params"]
             state = {k[4:]: z[k] for k in z.files if k.startswith("opt_")}
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError, EOFError) as e:
-        raise ValueError(f"checkpoint {path} is corrupt or not an lstm_xor checkpoint ({e})") from None
+        raise ValueError(f"checkpoint {path} is truncated or corrupt, or not an lstm_xor checkpoint ({e})") from None
     if meta.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"checkpoint {path} has format {meta.get('format')!r}, expected {CHECKPOINT_FORMAT}")
     return params, state, meta

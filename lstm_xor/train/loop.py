@@ -183,6 +183,7 @@ def train(config, comm=None, launch=None, progress=None, on_epoch=None):
     launch = launch or Launch()
     config.validate()
     launch.validate()
+    resume.check_destinations(launch)
     start_time = time.perf_counter()
     trainer = Trainer(config, comm)
     check_data(config, trainer)

@@ -6,7 +6,7 @@ import numpy as np
 
 from lstm_xor.config import RESUMABLE, RunConfig
 from lstm_xor.optim import lr_at
-from lstm_xor.records import load_checkpoint, save_checkpoint
+from lstm_xor.records import check_destination, load_checkpoint, save_checkpoint
 from lstm_xor.tasks.base import positive_ints
 
 BEST = "best.npz"  # the checkpoint of the epoch with the best validation loss, beside checkpoint.npz
@@ -16,6 +16,14 @@ def saved_config(meta):
     """A checkpoint's configuration, every field: one it predates ran as that field's default (a parameter
     is added with a default that keeps the numbers as they were)."""
     return {**RunConfig().to_dict(), **meta.get("config", {})}
+
+
+def check_destinations(launch):
+    """ValueError naming the parameter when the record's folder or the checkpoint folder cannot be written."""
+    if launch.metrics_path:
+        check_destination("metrics_path", launch.metrics_path)
+    if launch.checkpoint_dir:
+        check_destination("checkpoint_dir", launch.checkpoint_dir, folder=True)
 
 
 def restore(config, launch, model, optimizer, schedule):
