@@ -206,3 +206,11 @@ def test_book_builds_without_warnings_from_a_quick_profile(tmp_path):
     assert "<title>Report, fixed length, run 3 &#8212;" in run_page  # the page's title, as the sidebar names it
     assert "The result is the parameters after the last epoch" in run_page and "smallest iteration loss" in run_page
     assert "<img" in run_page and "1087.689" not in run_page and "29.415" in run_page  # its own report figures
+
+
+def test_no_run_completed_more_epochs_than_its_entry_plans():
+    """A run's planned epochs come from its entry and its report's base (study pages print 'k of n')."""
+    for run in reports.RUNS:
+        path = BOOK / "runs" / f"{run.id}.json"
+        if path.exists():
+            assert json.loads(path.read_text())["epochs_completed"] <= run.epochs, run.id

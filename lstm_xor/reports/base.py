@@ -8,7 +8,7 @@ modules' parts, do not import each other.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from lstm_xor.config import RunConfig, flat, split
+from lstm_xor.config import flat, split
 
 SEEDS3 = (0, 1, 2)  # three seeds: the fewest a comparison in the book rests on
 
@@ -30,11 +30,13 @@ class Run:
 
     @property
     def epochs(self):
-        return self.params.get("epochs", RunConfig.epochs)
+        """The epochs planned: the entry's own, else its report's base, else the default."""
+        return self.config()["epochs"]
 
     @property
     def schedule_text(self):
-        return self.params.get("lr_schedule") or f"{self.params.get('lr', RunConfig.lr):g}"
+        c = self.config()
+        return c["lr_schedule"] or f"{c['lr']:g}"
 
 
 @dataclass(frozen=True)
