@@ -287,8 +287,9 @@ def flat(config, launch):
     return {**config.to_dict(), **launch.to_dict()}
 
 
-# What IPython and papermill leave in a notebook's globals besides the parameters.
-_NOTEBOOK_NAMES = {"In", "Out", "exit", "quit", "get_ipython", "open"}
+# What IPython and papermill leave in a notebook's globals besides the parameters, and what
+# notebooks/train.ipynb's own later cells bind (a second "Run All" in Jupyter finds it there).
+_NOTEBOOK_NAMES = {"In", "Out", "exit", "quit", "get_ipython", "open", "record"}
 
 
 def from_notebook(namespace):
@@ -303,7 +304,15 @@ def from_notebook(namespace):
                and not name.startswith("_") and name not in _NOTEBOOK_NAMES}
     if unknown:
         _unknown(unknown, BY_NAME)
-    return split({name: namespace[name] for name in BY_NAME if name in namespace})
+    return split({name: _as_declared(BY_NAME[name], namespace[name]) for name in BY_NAME if name in namespace})
+
+
+def _as_declared(param, value):
+    """papermill's ``-p`` turns a value that reads as a number into one: ``-p eval_lengths 500`` is the
+    int 500, so a text parameter takes an integer back as its digits, as the CLI would have read it."""
+    if param.type is str and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
 
 
 def parameters_source(task=None, values=None):

@@ -51,6 +51,22 @@ def test_a_notebook_parameter_papermill_does_not_know_stops_the_run():
         from_notebook(namespace)
 
 
+def test_a_second_run_all_in_jupyter_finds_the_previous_record_and_goes_on():
+    namespace = {p.name: p.default for p in PARAMS}
+    namespace["record"] = {"status": "completed"}  # what the template's training cell left behind
+    assert from_notebook(namespace)[0].hidden == PARAMS[[p.name for p in PARAMS].index("hidden")].default
+
+
+def test_a_text_parameter_papermill_read_as_a_number_is_taken_as_its_digits():
+    namespace = {p.name: p.default for p in PARAMS}
+    namespace.update(gradient_distances=10, keep_epochs=20)  # `-p gradient_distances 10 -p keep_epochs 20`
+    config, launch = from_notebook(namespace)
+    assert (config.gradient_distances, launch.keep_epochs) == ("10", "20")
+    namespace["hidden"] = "8"  # a number parameter given as text is still refused
+    with pytest.raises(ValueError, match="bad parameter hidden='8'"):
+        from_notebook(namespace)
+
+
 def test_the_cli_counts_one_epoch_in_the_singular():
     record = {"status": "completed", "epochs_completed": 1, "config": {"task": "parity"}, "test": None}
     assert outcome(record) == "completed: 1 epoch, no test figures"
