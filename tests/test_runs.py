@@ -19,6 +19,7 @@ from lstm_xor.optim import lr_at
 from lstm_xor.publish import bookdir, execute, pages, plan
 from lstm_xor.publish import driver as runs
 from lstm_xor.reports.r000 import runs as report000
+from lstm_xor.reports.r000.pages import REPORT_TEST_N
 from lstm_xor.train.loop import train
 
 BOOK = Path(__file__).resolve().parents[1] / "book"
@@ -60,7 +61,7 @@ def test_report_figures_are_consistent():
         assert r["status"] in ("completed", "stopped", "diverged")
         for count, fraction in (("correct_last_bit", "last_bit_accuracy"), ("correct_sequences", "sequence_accuracy")):
             if r[count] is not None:
-                assert r[count] / report000.REPORT_TEST_N == pytest.approx(r[fraction], abs=1e-9), run.id
+                assert r[count] / REPORT_TEST_N == pytest.approx(r[fraction], abs=1e-9), run.id
         assert all(0 <= e < run.epochs for e in r["epoch_losses"]), run.id
         if r["last_epoch_loss"] is not None:
             assert r["epoch_losses"][run.epochs - 1] == r["last_epoch_loss"]

@@ -8,6 +8,7 @@ from lstm_xor import render
 from lstm_xor.reports.r000 import runs as report000
 from lstm_xor.reports.r000.causes_runs import CAUSES, FINAL, FINAL_LENGTHS, FINAL_SEEDS, MAP_SETTINGS, MECHANICS, SEEDS
 from lstm_xor.reports.r000.causes_tables import FINAL_ROWS, map_records, solved_by, study_ids
+from lstm_xor.reports.r000.pages import REPORT_TEST_N
 
 COLOURS = {"report": "tab:red", "ours": "tab:blue"}
 MAP_FONTSIZE = 11  # the map is drawn 12 inches wide and shown at a page's width: smaller text would not read
@@ -32,7 +33,7 @@ def plot_mechanics(records, data, columns=3):
             if rec:
                 errors = render.errors_drawn(rec["history"]["test_sequence_accuracy"], rec["test"]["n"])
                 ax.plot(range(1, len(errors) + 1), errors, "o-", ms=4, lw=1, color=f"C{seed}", label=f"seed {seed}")
-        render.error_axis(ax, report000.REPORT_TEST_N)
+        render.error_axis(ax, REPORT_TEST_N)
         ax.set(xlim=(0.5, epochs + 0.5))
         ax.set_title(name, fontsize=10)
         ax.grid(alpha=0.3)

@@ -10,6 +10,7 @@ report's "epoch e" is our epoch e + 1.
 
 from lstm_xor import render
 
+REPORT_TEST_N = 20_000  # the report's test strings (20% of 100,000)
 REPORT_BATCH = 32  # the report's losses are per batch of 32 strings (one rank's), summed over every position
 
 
@@ -39,7 +40,7 @@ def _epoch_ends(record, scale):
     low = None if low is None else low / scale
     if not epochs or record["status"] == "diverged":
         return [], low
-    n = len(it) // epochs
+    n = render.iterations_per_epoch(record)
     return [it[(k + 1) * n - 1] / scale for k in range(epochs)], low
 
 
@@ -64,7 +65,7 @@ def compare(run, record):
     printed = r.get("printed", {})
     scale = report_scale(record)
     ends, low = _epoch_ends(record, scale)
-    test, n = record["test"] or {}, (record["test"] or {}).get("n", 20_000)
+    test, n = record["test"] or {}, (record["test"] or {}).get("n", REPORT_TEST_N)
     loss = render.number_text
     rows = [("epochs run", f"{run.epochs}" + (f" (planned {r['planned_epochs']})" if r["planned_epochs"] else ""),
              f"{record['epochs_completed']}"),

@@ -12,8 +12,7 @@ import numpy as np
 
 from lstm_xor import reports
 from lstm_xor.render import ERROR_FLOOR, error_axis, errors_drawn, iterations_per_epoch, moving_mean, thin
-from lstm_xor.reports.r000.pages import report_scale
-from lstm_xor.reports.r000.runs import REPORT_TEST_N
+from lstm_xor.reports.r000.pages import REPORT_TEST_N, report_scale
 
 UNDERFLOW = float(np.finfo(np.float32).tiny)  # a loss below this (0 included) is marked "0 (underflow)" on the floor
 FEW_POINTS = 6  # curves with fewer points get a marker on every point

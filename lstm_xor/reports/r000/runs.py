@@ -29,7 +29,6 @@ from lstm_xor.reports.r000 import causes_runs
 from lstm_xor.reports.r000 import pages as report000_pages
 
 REPORT_RANKS = 5  # the report's MPI processes: one optimiser step = 5 batches of 32 strings
-REPORT_TEST_N = 20_000
 REPORT_MINUTES_PER_EPOCH = 14  # the report: one epoch took 14 min with 5 MPI processes
 
 # The report's settings, in our names.

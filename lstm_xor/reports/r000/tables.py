@@ -23,7 +23,7 @@ from lstm_xor.render import (
     status_text,
 )
 from lstm_xor.reports.r000 import runs as report000
-from lstm_xor.reports.r000.pages import count_text, report_scale
+from lstm_xor.reports.r000.pages import REPORT_TEST_N, count_text, report_scale
 
 THRESHOLDS = (("last bit >= 99%", "last_bit", 0.99), ("whole string >= 90%", "sequence", 0.90),
               ("whole string >= 99%", "sequence", 0.99), ("whole string 100%", "sequence", 1.0))
@@ -43,14 +43,14 @@ def epoch_losses(record, tail=50):
 def _count(correct, fraction, n=None):
     if correct is None:
         return "–"
-    return f"{correct} ({100 * fraction:.3f}%)" if n is None or n == report000.REPORT_TEST_N else \
+    return f"{correct} ({100 * fraction:.3f}%)" if n is None or n == REPORT_TEST_N else \
         f"{correct}/{n} ({100 * fraction:.2f}%)"
 
 
 def _report_count(r, key):
     """The report's count of right test strings with its percentage as printed ('19616 (98.080000%)'), or –."""
     count = r["correct_last_bit" if key == "last_bit" else "correct_sequences"]
-    return count_text(count, report000.REPORT_TEST_N, r["printed"].get(f"{key}_pct"))
+    return count_text(count, REPORT_TEST_N, r["printed"].get(f"{key}_pct"))
 
 
 def _first_solved(record):
