@@ -106,27 +106,6 @@ def plot_history(record, smooth=50):
     return fig
 
 
-def summary_markdown(record):
-    """The task's test figures, plus status and time, as a Markdown table."""
-    from lstm_xor.tasks import get_task
-    task = get_task(record["config"]["task"])
-    rows = [("status", record["status"]), ("epochs", record["epochs_completed"]),
-            ("wall time", f"{record['wall_seconds']:.1f} s")]
-    if record["test"]:
-        rows += task.summary_rows(record["test"])
-        rows.append(("test loss", f"{record['test']['loss']:.6g}"))
-    for part in ("valid", "train"):  # with a validation part: the figures of the other parts
-        if record.get(part):
-            rows.append((f"{part} part", f"{task.summary(record[part])}, loss {record[part]['loss']:.6g}"))
-    if record.get("best_epoch"):
-        rows.append(("best epoch (kept)", record["best_epoch"]))
-    if record.get("min_iteration_loss") is not None:
-        rows.append(("min iteration loss", f"{record['min_iteration_loss']:.6g}"))
-    for label, metrics in (record.get("extra_tests") or {}).items():
-        rows.append((f"{task.extra_name} {label}", task.summary(metrics)))
-    return "| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
-
-
 # -- helpers for the book's summary pages: records of many runs side by side ----------------------
 
 def load_records(runs_dir, runs):

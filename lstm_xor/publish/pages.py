@@ -17,6 +17,7 @@ import nbformat
 
 from lstm_xor import render, reports
 from lstm_xor.config import parameters_source
+from lstm_xor.tasks import get_task
 
 PARAMETERS = "parameters"  # papermill's tag of the parameters cell
 FOLDED = "hide-cell"  # jupyter-book's tag: the cell is folded until opened
@@ -128,8 +129,28 @@ def baselines_markdown(record):
 def result_markdown(record, run_id=None):
     """The Result section: which epoch is the result and why, the task's figures, the baselines and the
     report beside them (for a registry run, by its id)."""
-    parts = [result_epoch(record), render.summary_markdown(record), baselines_markdown(record)]
+    parts = [result_epoch(record), summary_markdown(record), baselines_markdown(record)]
     if run_id is not None:
         run = reports.get(run_id)
         parts.append("\n".join(reports.part_of(run).compare(run, record)))
     return "\n\n".join(p for p in parts if p).rstrip() + "\n"
+
+
+def summary_markdown(record):
+    """The task's test figures, plus status and time, as a Markdown table."""
+    task = get_task(record["config"]["task"])
+    rows = [("status", record["status"]), ("epochs", record["epochs_completed"]),
+            ("wall time", f"{record['wall_seconds']:.1f} s")]
+    if record["test"]:
+        rows += task.summary_rows(record["test"])
+        rows.append(("test loss", f"{record['test']['loss']:.6g}"))
+    for part in ("valid", "train"):  # with a validation part: the figures of the other parts
+        if record.get(part):
+            rows.append((f"{part} part", f"{task.summary(record[part])}, loss {record[part]['loss']:.6g}"))
+    if record.get("best_epoch"):
+        rows.append(("best epoch (kept)", record["best_epoch"]))
+    if record.get("min_iteration_loss") is not None:
+        rows.append(("min iteration loss", f"{record['min_iteration_loss']:.6g}"))
+    for label, metrics in (record.get("extra_tests") or {}).items():
+        rows.append((f"{task.extra_name} {label}", task.summary(metrics)))
+    return "| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
