@@ -54,7 +54,7 @@ def intro_cell(run, config, start=None):
     c = config
     part = reports.part_of(run)
     rate = f"lr schedule `{c['lr_schedule']}`" if c["lr_schedule"] else f"lr {c['lr']:g}"
-    at_most = " at most" if c.get("stop_when") or c.get("stop_patience") else ""
+    at_most = " at most" if c.get("stop_when") or c.get("stop_patience") or c.get("patience") else ""
     lines = [f"# {heading(run)}", "",
              f"Run `{run.id}`: {part.describe(c)}, {c['cell']} {c['hidden']}, {c['init']} init, "
              f"{c['optimizer']} with {rate}, {c['loss_reduction']} loss, clip {c['clip_norm']:g}, "
