@@ -49,10 +49,10 @@ def estimate(record):
     return driver["notebook_seconds"] + (driver.get("resumed_from") or {}).get("wall_seconds", 0.0)
 
 
-def load_records(book, runs):
+def load_records(book):
     """{run id: record} of the registry runs whose record the book holds and can read (with a driver block)."""
     records = {}
-    for run in runs:
+    for run in reports.RUNS:
         try:
             record = read_record(book.record(run.id))
         except (OSError, ValueError):
@@ -62,10 +62,10 @@ def load_records(book, runs):
     return records
 
 
-def default_selection(records, parts=None, budget=BUDGET):
+def default_selection(records, budget=BUDGET):
     """The cheapest recorded run of each group of each part, cheapest first, as many as the budget holds."""
     cheapest = []
-    for part in parts or reports.PARTS:
+    for part in reports.PARTS:
         for group in part.groups:
             held = [run.id for run in group.runs if run.id in records]
             if held:
@@ -84,15 +84,16 @@ def sample(ids, k, seed):
     return [i for i in ids if i in drawn]
 
 
-def select(records, only=None, k=None, seed=0, runs=None):
-    """The run ids to verify: ``only`` (every one must have a record), a sample of k, or the default selection."""
+def select(records, only=None, k=None, seed=0):
+    """The run ids to verify: those named in ``only`` (registry ids), k drawn from the recorded ones, or the
+    default selection."""
     if only:
-        unknown = [i for i in only if i not in {run.id for run in runs or reports.RUNS}]
+        unknown = [i for i in only if i not in reports.BY_ID]
         if unknown:
             raise ValueError(f"unknown run id(s) {', '.join(unknown)}; see `runs --plan` for the ids")
         return list(only)
     if k:
-        return sample([run.id for run in runs or reports.RUNS if run.id in records], k, seed)
+        return sample([run.id for run in reports.RUNS if run.id in records], k, seed)
     return default_selection(records)
 
 
@@ -132,7 +133,8 @@ def kernel_plan(record):
     env = kernels_env(record)
     kernel = recorded_kernel(record)
     if env is not None:
-        return env, True, f"BLAS kernel {kernel} as recorded: figures must be equal"
+        loops = " ".join((record["environment"].get("numpy_simd") or {}).get("targets", ())) or "not recorded"
+        return env, True, f"kernels as recorded (OpenBLAS {kernel}, NumPy {loops}): figures must be equal"
     why = f"this CPU lacks the record's kernels ({kernel})" if kernel else "the record names no BLAS kernel"
     return dict(os.environ), False, (f"{why}: drift tolerance (losses {DRIFT_RELATIVE:g} relative, "
                                      f"accuracies {100 * DRIFT_ACCURACY:g} points)")
@@ -274,7 +276,7 @@ def main(args, scratch=SCRATCH, out=print):
         add_arguments(parser)
         args = parser.parse_args(args)
     book = Book(args.book)
-    records = load_records(book, reports.RUNS)
+    records = load_records(book)
     ids = select(records, args.only, args.sample, args.seed)
     total = sum(estimate(records[i]) for i in ids if i in records)
     out(f"verify: {len(ids)} run(s) of {book.root}, about {duration(total)} by their records "
