@@ -26,8 +26,8 @@ from lstm_xor.config import Launch, RunConfig
 from lstm_xor.train.loop import train
 
 GOLDEN = Path(__file__).with_name("golden.json")
-BASE = dict(n_samples=240, min_length=2, max_length=9, hidden=8, batch_size=16, epochs=2, dtype="float64")
-CASES = {
+PARITY = dict(n_samples=240, min_length=2, max_length=9, hidden=8, batch_size=16, epochs=2, dtype="float64")
+CASES = {  # parity cases on PARITY's settings; each other task's on its own tiny ones
     "parity-lstm": dict(),
     "parity-gru": dict(cell="gru"),
     "parity-rnn": dict(cell="rnn"),
@@ -35,12 +35,23 @@ CASES = {
     "parity-lstm-report": dict(batching="grouped", loss_reduction="sum", clip_norm=0.0, lr=0.003),
     "parity-gru-dropout-sgd": dict(cell="gru", layers=2, dropout=0.3, optimizer="sgd", momentum=0.9, lr=0.1),
     "parity-rnn-uniform-float32": dict(cell="rnn", init="uniform", dtype="float32", lr=0.001),
+    "adder-lstm": dict(task="adder", hidden=8, embed=4, batch_size=16, digits=3, train_range="0,100",
+                       test_range="0,100", n_test=50, epochs=2, steps_per_epoch=5, dtype="float64"),
+    "classify-gru-mean": dict(task="classify", dataset="vowels", cell="gru", pool="mean", hidden=8, batch_size=32,
+                              epochs=1, dtype="float64"),
+    "forecast-rnn": dict(task="forecast", cell="rnn", hidden=8, batch_size=16, epochs=2, dtype="float64"),
 }
+
+
+def case(name):
+    """A case's run parameters."""
+    c = CASES[name]
+    return c if c.get("task", "parity") != "parity" else {**PARITY, **c}
 
 
 def trajectory(name):
     """A case's loss per iteration, test figures and a sample of its final parameters."""
-    record = train(RunConfig(**{**BASE, **CASES[name]}), launch=Launch(metrics_path=""), progress=False)
+    record = train(RunConfig(**case(name)), launch=Launch(metrics_path=""), progress=False)
     return {"iteration_loss": record["history"]["iteration_loss"], "test": record["test"],
             "params": [float(v) for v in record["model"].flat[:: max(1, record["model"].flat.size // 40)]]}
 
