@@ -9,7 +9,7 @@ fingerprint hashes (:func:`numeric_values`) and what a resumed run may change
 The names split in two: ``RunConfig``, what is trained (the common parameters and
 every task's own), and ``Launch``, how and where it runs (engines, threads, paths,
 resumption). :func:`split` makes both from a flat dict. ``Launch`` is defined here,
-beside ``RunConfig``, not in ``lstm_xor.launch``: the loop and the run plan read it,
+beside ``RunConfig``, not in ``lstm_xor.launch``: the loop reads it,
 and the launcher imports the loop. A task's parameter set to a non-default value in
 a run of another task is an error that names its owner.
 """

@@ -81,18 +81,6 @@ def mechanics_table(records, data, runs_dir):
     return "\n".join(lines)
 
 
-def mechanics_summary(records):
-    """Rows (data, mechanic, lr, solved, runs, median epoch) over both configurations: the closing note's table."""
-    rows = []
-    for data, (_, lr, _) in CAUSES.items():
-        for name in MECHANICS:
-            recs = [records[i] for i in study_ids(f"causes-{data}", f"cause-{data}-{name}-s") if i in records]
-            if recs:
-                solved = [e for e in map(solved_epoch, recs) if e]
-                rows.append((data, name, lr, len(solved), len(recs), float(np.median(solved)) if solved else None))
-    return rows
-
-
 def solved_by(record, epoch):
     solved = solved_epoch(record)
     return solved is not None and solved <= epoch

@@ -1,6 +1,6 @@
 """Report 000's run pages: the report's figures for a run beside ours, in the Result section.
 
-Everything here reads a run's registry entry (its ``report`` figures, see report000._fig)
+Everything here reads a run's registry entry (its ``report`` figures, as runs.py transcribes them)
 and its record; it imports no other report-000 module, so report000 can hand these to its
 ``Part`` without an import circle.
 

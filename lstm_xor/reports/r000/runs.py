@@ -7,7 +7,7 @@ experiments on why its runs failed (causes_runs). The folder's other files: tabl
 and plots.py (the summary pages' tables and plots), causes_tables.py and
 causes_plots.py (the experiments'), pages.py (the run pages' comparison with the report).
 
-Reading the report (``/work/shared/seeds/000_*.txt``):
+Reading the report (``../shared/seeds/000_*.txt``):
 
 * Epochs are numbered from 0 in its logs ("Training loss for Epoch:19 is 44" in a
   20-epoch run), so "epoch e" below is 0-based and a run stopped after the loss of

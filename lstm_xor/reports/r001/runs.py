@@ -1,6 +1,6 @@
 """Report 001 (a proposal: parallel LSTM training for sequence prediction): its forecasting demo, measured.
 
-Reading the report (``/work/shared/seeds/001_*.txt``): it promises a NumPy LSTM,
+Reading the report (``../shared/seeds/001_*.txt``): it promises a NumPy LSTM,
 parallelised, and a demo of "sequence prediction from sequential data" at a
 seminar, without naming a series or a figure. Its speed targets are measured by
 ``notebooks/scaling.ipynb``; this part is the demo, on two public series that

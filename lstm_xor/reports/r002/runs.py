@@ -1,6 +1,6 @@
 """Report 002 (RNN vs LSTM sequence classification, CS671 assignment 4): its sweeps on public data, and ours.
 
-Reading the report (``/work/shared/seeds/002_*.txt``):
+Reading the report (``../shared/seeds/002_*.txt``):
 
 * Its data are private. Its handwriting (HW) column is run on a SYNTHETIC stand-in
   (``dataset='pen'``: drawn glyphs, 5 classes, since the report's failed runs score

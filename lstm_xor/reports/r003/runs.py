@@ -1,6 +1,6 @@
 """Report 003 (an RNN adder, PRML 2020 assignment 2): every documented experiment, and ours beyond it.
 
-Reading the report (``/work/shared/seeds/003_*.txt``) and the course handout behind it:
+Reading the report (``../shared/seeds/003_*.txt``) and the course handout behind it:
 
 * Its basic setting is "hidden_dim = 32, layers = 2, epochs = 1000, learning_rate = 0.001".
   The handout's model embeds each digit in 32 dimensions and uses hidden 64; the

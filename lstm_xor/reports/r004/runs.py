@@ -1,6 +1,6 @@
 """Report 004 (RNN vs LSTM and backpropagation through time, a course project): the experiments it describes.
 
-Reading the report (``/work/shared/seeds/004_*.txt``): it explains full BPTT, the
+Reading the report (``../shared/seeds/004_*.txt``): it explains full BPTT, the
 product of Jacobians that makes gradients vanish or explode, and regular and
 randomized truncation (after d2l chapter 9 and Tallec and Ollivier 2017), and says
 each experiment ran 100 epochs on a laptop GPU, but its results section is empty.
