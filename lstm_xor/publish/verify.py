@@ -4,8 +4,8 @@ Each selected run is re-executed the way the driver executes it (``publish.execu
 page through papermill, with the engines its record names) into a scratch book folder,
 from epoch 0 for all its epochs, also when the driver made it from another run's
 checkpoint (training is deterministic, which prefix sharing relies on). It runs under the
-BLAS kernel its record names where this CPU has that kernel, and must then give the same
-numbers; elsewhere it is compared within a drift tolerance (``DRIFT_*``). A record whose
+kernels its record names (OpenBLAS's kernel set, NumPy's SIMD loops) where this CPU has them,
+and must then give the same numbers; elsewhere it is compared within a drift tolerance (``DRIFT_*``). A record whose
 fingerprint is not what the code computes now for its registry entry fails without a re-run.
 """
 
@@ -202,6 +202,7 @@ def compare(committed, recomputed, exact):
 
 
 def table(rows):
+    """The compared figures as aligned text lines, those beyond tolerance marked."""
     lines = [f"    {'figure':<20}{'committed':>24}{'re-computed':>24}{'difference':>12}"]
     for name, a, b, diff, ok in rows:
         lines.append(f"    {name:<20}{a!s:>24}{b!s:>24}{diff:>12}" + ("" if ok else "  <- beyond tolerance"))
@@ -260,6 +261,8 @@ def verify(ids, records, book, scratch=SCRATCH, out=print):
 def add_arguments(parser):
     """The flags of `python -m lstm_xor verify`."""
     parser.description = __doc__.split("\n\n")[0]
+    parser.epilog = (f"Without --only or --sample: the cheapest run of each group of the book, as many as "
+                     f"{BUDGET // 60} minutes hold by their records' times.")
     parser.add_argument("--only", nargs="+", metavar="ID", help="verify these runs (registry ids)")
     parser.add_argument("--sample", type=int, metavar="K", help="verify K runs drawn at random (see --seed)")
     parser.add_argument("--seed", type=int, default=0, help="the seed of --sample's draw (default: 0)")
