@@ -121,10 +121,14 @@ LAUNCH_NAMES = tuple(p.name for p in LAUNCH)
 RESUMABLE = frozenset(p.name for p in PARAMS if p.resumable)
 
 
-def groups():
-    """[(title, [Param])]: the common parameters, then each task's; a parameter that several tasks
-    share is listed under the first of them, and a task with nothing of its own is left out."""
-    out = [("common", [p for p in PARAMS if not OWNERS[p.name]])]
+def groups(task=None):
+    """[(title, [Param])]: the common parameters (what is trained), the launch settings, then each task's
+    (or only ``task``'s); a parameter that several tasks share is listed under the first of them, and a task
+    with nothing of its own is left out."""
+    out = [("common", [p for p in PARAMS if not OWNERS[p.name] and p.name not in LAUNCH_NAMES]),
+           ("launch", list(LAUNCH))]
+    if task is not None:
+        return out + [(f"task {task}", [p for p in PARAMS if task in OWNERS[p.name]])]
     for task in TASKS.values():
         own = [p for p in PARAMS if OWNERS[p.name][:1] == (task.name,)]
         if own:
@@ -319,12 +323,10 @@ def parameters_source(task=None, values=None):
     """The parameters cell of notebooks/train.ipynb: every parameter with its help, grouped by owner; with a
     task, only the common parameters and that task's, at ``values`` where given (a run page's cell)."""
     lines = ["# Parameters: the same names as RunConfig and `python -m lstm_xor train --help`."]
-    chosen = groups() if task is None else [("common", [p for p in PARAMS if not OWNERS[p.name]]),
-                                            (f"task {task}", [p for p in PARAMS if task in OWNERS[p.name]])]
-    for title, params in chosen:
+    for title, params in groups(task):
         lines.append(f"# -- {title}")
         for p in params:
-            tag = "" if title == "common" else f"[{title.split()[-1]}] "
+            tag = f"[{title.split()[-1]}] " if title.startswith("task ") else ""
             value = (values or {}).get(p.name, p.default)
             lines.append(f"{p.name}: {p.type.__name__} = {value!r}  # {tag}{p.help}")
     return "\n".join(lines)

@@ -79,7 +79,9 @@ def test_every_parameter_is_common_or_owned_by_a_known_task():
     assert {p.name for p in PARAMS if not OWNERS[p.name]} >= {"task", "cell", "lr", "epochs", "engines"}
     assert OWNERS["labels"] == ("parity",) and OWNERS["min_length"] == ("parity",)
     titles = [title for title, _ in groups()]
-    assert titles[0] == "common" and "task parity" in titles
+    assert titles[:2] == ["common", "launch"] and "task parity" in titles
+    assert [p.name for p in dict(groups())["launch"]] == list(LAUNCH_NAMES)
+    assert not set(LAUNCH_NAMES) & {p.name for p in dict(groups())["common"]}
 
 
 def test_keep_epochs_accepts_spaces():
