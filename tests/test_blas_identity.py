@@ -135,3 +135,20 @@ def test_a_committed_float32_run_re_runs_bit_for_bit_under_its_recorded_kernels(
     assert again["environment"]["blas"]["architecture"] == "Haswell"
     assert again["history"]["iteration_loss"] == record["history"]["iteration_loss"]
     assert again["test"] == record["test"]
+
+
+@pytest.mark.slow
+@HASWELL
+def test_an_mpi_job_whose_ranks_disagree_records_every_ranks_kernels(tmp_path):
+    """Two ranks started with different OpenBLAS kernel sets (an MPMD job): rank 0's record lists both."""
+    from lstm_xor.launch.mpi import mpi_env, mpiexec_args, mpiexec_path
+    values = json.dumps(dict(TINY, epochs=1, engines=2, metrics_path=str(tmp_path / "r.json")))
+
+    def rank(kernel):
+        return ["-n", "1", "env", f"OPENBLAS_CORETYPE={kernel}", sys.executable, "-m", "lstm_xor.launch", values]
+    argv = [mpiexec_path(), *mpiexec_args(), *rank("Haswell"), ":", *rank("Sandybridge")]
+    done = subprocess.run(argv, env=mpi_env(1, LSTM_XOR_WARNED=1), capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    env = json.loads((tmp_path / "r.json").read_text())["environment"]
+    assert env["blas"]["architecture"] == "Haswell"
+    assert [r["blas"]["architecture"] for r in env["kernels_by_rank"]] == ["Haswell", "Sandybridge"]
