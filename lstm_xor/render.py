@@ -118,7 +118,11 @@ def load_records(runs_dir, runs):
         path = os.path.join(runs_dir, f"{run.id}.json")
         if os.path.exists(path):
             with open(path) as f:
-                record = json.load(f)
+                try:
+                    record = json.load(f)
+                except ValueError as e:  # name the file: the parser's words alone name none
+                    raise ValueError(f"record {path} is corrupt ({e}); `python -m lstm_xor runs` re-runs "
+                                     f"{run.id}") from None
             if "driver" in record:
                 out[run.id] = record
     return out

@@ -16,7 +16,7 @@ import lstm_xor
 from lstm_xor import NUMERICS_VERSION, render, reports
 from lstm_xor.config import split
 from lstm_xor.optim import lr_at
-from lstm_xor.publish import bookdir, execute, pages, plan
+from lstm_xor.publish import bookdir, pages, plan, status
 from lstm_xor.publish import driver as runs
 from lstm_xor.reports.r000 import runs as report000
 from lstm_xor.reports.r000.pages import REPORT_TEST_N
@@ -351,7 +351,8 @@ def test_quick_profile_runs_skips_and_is_deterministic(tmp_path):
     assert f6["driver"]["resumed_from"]["run"] == "fixed-03" and f6["driver"]["resumed_from"]["epoch"] == 1
     assert "Shared epochs" in "".join(json.loads((book / "runs" / "fixed-06.ipynb").read_text())["cells"][0]["source"])
     assert _numbers(f6) == _numbers(json.loads((book / "runs" / "fixed-03.json").read_text()))
-    assert not list((book / "runs" / ".cache" / "tmp").glob("*.ipynb"))
+    assert not list((book / "runs" / ".cache" / "tmp").glob("*.*"))  # page and record moved into place
+    assert json.loads((book / "runs" / "fixed-03.json").read_text())["config"]["metrics_path"] == "fixed-03.json"
     toc = (book / "_toc.yml").read_text()
     assert all(f"runs/{i}" in toc for i in ids) and "runs/fixed-01" not in toc
     assert (tmp_path / "_config.yml").exists() and (book / "parity.md").exists()
@@ -409,7 +410,7 @@ def _not_done(root):
             wrong.append(f"{step.id}: missing")
             continue
         current = json.loads(book.record(step.id).read_text())["driver"].get("numerics") == NUMERICS_VERSION
-        if current and not execute.is_done(book, step):
+        if current and status.run_state(book, step)[0] != "done":
             wrong.append(f"{step.id}: another fingerprint")
     return wrong
 

@@ -19,6 +19,7 @@ CONFIG_YML = REPO / "_config.yml"
 # The book's generated pages: executed by the driver (papermill, in place) after the runs.
 ROOT = "intro.ipynb"  # the book's first page (the toc's root): every run's totals
 SUMMARIES = (ROOT, *(name for part in reports.PARTS for name in part.summaries))
+STAMPS = "summary/stamp.json"  # the stamps of the summaries executed in this book folder (publish.summaries)
 SCALING = "scaling/scaling.ipynb"  # written by notebooks/scaling.ipynb's own driver; listed when present
 
 
@@ -30,12 +31,16 @@ class Book:
         self.runs = self.root / "runs"
         self.cache = self.runs / ".cache"
         self.checkpoints = self.cache / "checkpoints"
+        self.tmp = self.cache / "tmp"  # a run's record and page while it runs, moved into place when whole
 
     def notebook(self, run_id):
         return self.runs / f"{run_id}.ipynb"
 
     def record(self, run_id):
         return self.runs / f"{run_id}.json"
+
+    def tmp_record(self, run_id):
+        return self.tmp / f"{run_id}.json"
 
 
 def sources_hash(path):
@@ -54,7 +59,8 @@ def seed_book(book):
     """A book folder other than the repository's gets the repository's static pages and _config.yml.
 
     The summary notebooks are copied only when their cells differ (so a copy executed
-    here keeps its outputs); other files when their bytes differ.
+    here keeps its outputs); other files when their bytes differ. The toc and the
+    summaries' stamps are the folder's own: they say what was executed here.
     """
     if book.root == BOOK.resolve():
         return
@@ -62,7 +68,7 @@ def seed_book(book):
     for src in BOOK.rglob("*"):
         rel = src.relative_to(BOOK)
         if (src.is_dir() or rel.parts[0] in ("runs", "_build") or any(p.startswith(".") for p in rel.parts)
-                or rel.as_posix() == "_toc.yml"):
+                or rel.as_posix() in ("_toc.yml", STAMPS)):
             continue
         dst = book.root / rel
         if dst.exists():
@@ -77,8 +83,12 @@ def seed_book(book):
         shutil.copyfile(CONFIG_YML, config)
 
 
-
-
+def shown(path):
+    """A path as messages name it: from the repository's root, or whole outside the repository."""
+    try:
+        return Path(path).resolve().relative_to(REPO).as_posix()
+    except ValueError:
+        return str(Path(path).resolve())
 
 
 def write_file(path, data):

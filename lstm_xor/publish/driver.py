@@ -13,7 +13,9 @@ The book build itself never executes anything.
 Skipping. A run is done when its record carries the fingerprint of its parameters
 and of the numerics version (``lstm_xor.NUMERICS_VERSION``, ``plan.fingerprint``: a change that
 cannot move a number, a docstring say, re-runs nothing) and its notebook exists; done
-runs are skipped unless ``--force``.
+runs are skipped unless ``--force``. A stale run (``publish.status``: a corrupt record, named,
+another fingerprint, a missing notebook) is re-run with a line saying why; ``--plan`` shows
+each run's state and what `make book` would run.
 
 Prefix sharing. Training is deterministic and ``train`` resumes from a checkpoint
 whose done epochs agree with the new learning rates, so runs that share their first
@@ -34,8 +36,9 @@ import time
 
 from lstm_xor import reports
 from lstm_xor.publish.bookdir import TEMPLATE, Book, seed_book
-from lstm_xor.publish.execute import duration, execute_run, is_done
+from lstm_xor.publish.execute import duration, execute_run
 from lstm_xor.publish.plan import PROFILES, format_plan, plan
+from lstm_xor.publish.status import run_state
 from lstm_xor.publish.summaries import execute_summaries
 from lstm_xor.publish.toc import write_toc
 
@@ -68,12 +71,15 @@ def run_all(profile="full", only=None, engines=None, force=False, book=None, run
     write = out or bar.write
     for step in bar:
         bar.set_postfix_str(step.id)
-        if not force and is_done(book, step):
+        state, why = run_state(book, step)
+        if not force and state == "done":
             results[step.id] = ("skipped", "done with these parameters")
             write(f"[skipped] {step.id}")
             continue
+        if state == "stale":
+            write(f"[re-run ] {step.id}: {why}")
         t0 = time.perf_counter()
-        status, message = execute_run(book, step, profile, template, timeout)
+        status, message = execute_run(book, step, profile, template, timeout, force, write)
         results[step.id] = (status, message)
         label = "ok" if status == "ok" else "FAILED"
         write(f"[{label:<7}] {step.id}: {message}" + ("" if status == "ok" else
@@ -116,7 +122,8 @@ def main(args):
         steps = plan(profile=args.profile, engines=args.engines)
         if args.only:
             steps = [s for s in steps if s.id in set(args.only)]
-        print(format_plan(steps, args.profile))
+        book = Book(args.book or PROFILES[args.profile]["book"])
+        print(format_plan(steps, args.profile, {s.id: run_state(book, s) for s in steps}))
         return 0
     t0 = time.perf_counter()
     results = run_all(args.profile, args.only, args.engines, args.force, args.book, summaries=args.summaries,

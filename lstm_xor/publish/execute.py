@@ -1,9 +1,13 @@
 """Executing one run: where it starts (an interrupted attempt, another run's kept checkpoint, or epoch 0),
 its page through papermill, its record stamped by the driver, and a failure put aside.
 
-The notebook and the record are written atomically: papermill writes to a temporary
-path that is renamed when it succeeds, and the record gets the driver's stamp (with the
-run's fingerprint) last, so an interrupted run never looks done.
+Nothing committed is touched until the run is whole: the notebook trains with its record
+going to ``<book>/runs/.cache/tmp/<id>.json`` and papermill writes the page there too;
+then the page is written into place, and last the record with the driver's stamp (its
+fingerprint), each by an atomic rename. A driver killed at any moment leaves the
+committed record and page as they were (or whole new ones), and an interrupted run never
+looks done. A run resumes from its own checkpoint only when its last attempt was
+interrupted in training: never with ``--force``, never from a finished attempt.
 """
 
 import json
@@ -17,23 +21,11 @@ from pathlib import Path
 from lstm_xor import NUMERICS_VERSION, __version__
 from lstm_xor.optim import lr_at
 from lstm_xor.publish import pages
-from lstm_xor.publish.bookdir import REPO, TEMPLATE, write_notebook
+from lstm_xor.publish.bookdir import TEMPLATE, shown, write_notebook
 from lstm_xor.publish.plan import SHAREABLE, schedule
 from lstm_xor.records import atomic_write, read_json_or_none, read_record, write_record
 from lstm_xor.tasks import get_task
 from lstm_xor.train.resume import saved_config
-
-
-def is_done(book, step):
-    """Does the book hold this step's notebook and a record with its fingerprint?"""
-    path = book.record(step.id)
-    if not (path.exists() and book.notebook(step.id).exists()):
-        return False
-    try:
-        return read_record(path).get("driver", {}).get("fingerprint") == step.fingerprint
-    except (OSError, ValueError):
-        return False
-
 
 # -- where a run starts ---------------------------------------------------------------------------
 
@@ -73,12 +65,21 @@ def _kept_checkpoints(book, step):
     return candidates
 
 
-def find_start(book, step):
-    """Where to start: ('own', k, meta) for an interrupted attempt with the same fingerprint,
+def _interrupted(book, step, force):
+    """Was this run's last attempt, with its fingerprint, interrupted in training (and not forced anew)?"""
+    stamp = read_json_or_none(book.checkpoints / step.id / "fingerprint.json") or {}
+    # a record in tmp: the last attempt's training ended (its checkpoint is a finished state, not a prefix)
+    return (not force and stamp.get("fingerprint") == step.fingerprint and stamp.get("finished") is False
+            and not book.tmp_record(step.id).exists())
+
+
+def find_start(book, step, force=False):
+    """(where to start, a note or ''): ('own', k, meta) for an interrupted attempt with the same fingerprint,
     ('copy', k, path, run id, meta) for another run's kept checkpoint, or None for epoch 0.
 
     Any kept checkpoint of the current numerics version whose first k epochs are this
     run's first k epochs will do (the longest wins; the planned source among equals).
+    The note names an own checkpoint that cannot be read, and where the run starts instead.
     """
     best = None
     for k, _, path, run_id in sorted(_kept_checkpoints(book, step), key=lambda c: (c[0], c[1]), reverse=True):
@@ -86,25 +87,37 @@ def find_start(book, step):
         if _compatible(meta, step.config, k):
             best = ("copy", k, path, run_id, meta)
             break
-    own_dir = book.checkpoints / step.id
-    if (read_json_or_none(own_dir / "fingerprint.json") or {}).get("fingerprint") == step.fingerprint:
-        meta = _checkpoint_meta(own_dir / "checkpoint.npz")
-        k = meta.get("epoch", 0) if meta else 0
-        if k and _compatible(meta, step.config, k) and (best is None or k >= best[1]):
-            return ("own", k, meta)
-    return best
+    own = book.checkpoints / step.id / "checkpoint.npz"
+    if not (_interrupted(book, step, force) and own.exists()):
+        return best, ""
+    meta = _checkpoint_meta(own)
+    if meta is None:
+        instead = f"{best[3]}'s kept checkpoint after epoch {best[1]}" if best else "epoch 0"
+        return best, f"checkpoint {shown(own)} is truncated or corrupt: starting from {instead}"
+    k = meta.get("epoch", 0)
+    if k and _compatible(meta, step.config, k) and (best is None or k >= best[1]):
+        return ("own", k, meta), ""
+    return best, ""
+
+
+def _stamp_checkpoints(book, step, finished):
+    """Stamp the run's own checkpoint folder with its fingerprint, and whether the attempt finished."""
+    stamp = {"run": step.id, "fingerprint": step.fingerprint, "numerics": NUMERICS_VERSION, "finished": finished}
+    atomic_write(book.checkpoints / step.id / "fingerprint.json", lambda f: f.write(json.dumps(stamp).encode()))
 
 
 def _prepare_checkpoints(book, step, start):
-    """The run's own checkpoint folder, stamped with its fingerprint, holding the checkpoint it starts from."""
+    """The run's own checkpoint folder, stamped as an attempt in progress, holding the checkpoint it starts from;
+    no record of an earlier attempt in tmp."""
     own_dir = book.checkpoints / step.id
     if not (start and start[0] == "own"):
         shutil.rmtree(own_dir, ignore_errors=True)
     own_dir.mkdir(parents=True, exist_ok=True)
-    stamp = {"run": step.id, "fingerprint": step.fingerprint, "numerics": NUMERICS_VERSION}
-    atomic_write(own_dir / "fingerprint.json", lambda f: f.write(json.dumps(stamp).encode()))
+    _stamp_checkpoints(book, step, False)
     if start and start[0] == "copy":
         shutil.copyfile(start[2], own_dir / "checkpoint.npz")
+    book.tmp.mkdir(parents=True, exist_ok=True)
+    book.tmp_record(step.id).unlink(missing_ok=True)
 
 
 # -- papermill ------------------------------------------------------------------------------------
@@ -143,10 +156,8 @@ def executed(path, input_path, output_path):
 
 def relative(path):
     """The path from the repository's root (its name, outside the repository)."""
-    try:
-        return Path(path).resolve().relative_to(REPO).as_posix()
-    except ValueError:
-        return Path(path).name
+    text = shown(path)
+    return Path(path).name if os.path.isabs(text) else text
 
 
 def error_text(e):
@@ -169,14 +180,12 @@ def duration(seconds):
 # -- one run --------------------------------------------------------------------------------------
 
 def _put_aside(book, step, tmp, e):
-    """Move a failed run's notebook (and a record without a finished notebook) to the cache; its message."""
+    """Move a failed run's notebook and record (from tmp) to the cache; its message."""
     failed = book.cache / "failed"
     failed.mkdir(parents=True, exist_ok=True)
-    if tmp.exists():
-        os.replace(tmp, failed / f"{step.id}.ipynb")
-    record_path = book.record(step.id)
-    if record_path.exists() and "driver" not in (read_json_or_none(record_path) or {"driver": 1}):
-        os.replace(record_path, failed / f"{step.id}.json")
+    for path, suffix in ((tmp, ".ipynb"), (book.tmp_record(step.id), ".json")):
+        if path.exists():
+            os.replace(path, failed / f"{step.id}{suffix}")
     detail = error_text(e)
     if not hasattr(e, "ename"):
         detail += "\n" + "".join(traceback.format_exception_only(type(e), e)).strip()
@@ -204,28 +213,38 @@ def _message(record, step, seconds):
             + (f", {get_task(step.config['task']).summary(test)}" if test else ""))
 
 
-def execute_run(book, step, profile, template=TEMPLATE, timeout=None):
-    """Execute one step; returns (status, message). Never raises for a run's own failure."""
-    start = None if step.valid else find_start(book, step)
+def _finish(book, step, record, tmp, template):
+    """Move the whole run into place: its page, then its stamped record (the mark of a done run)."""
+    write_notebook(book.notebook(step.id), executed(tmp, relative(template), relative(book.notebook(step.id))))
+    record["config"]["metrics_path"] = book.record(step.id).name  # the committed record names where it lives
+    write_record(book.record(step.id), record)
+    os.chmod(book.record(step.id), 0o644)
+    tmp.unlink()
+    book.tmp_record(step.id).unlink()
+    _stamp_checkpoints(book, step, True)
+
+
+def execute_run(book, step, profile, template=TEMPLATE, timeout=None, force=False, out=print):
+    """Execute one step; returns (status, message). Never raises for a run's own failure. ``force``: never from
+    the run's own checkpoint; ``out`` hears of a checkpoint that could not be read."""
+    start, note = (None, "") if step.valid else find_start(book, step, force)
+    if note:
+        out(f"[note   ] {step.id}: {note}")
     _prepare_checkpoints(book, step, start)
-    values = dict(step.config, metrics_path=f"{step.id}.json", checkpoint_dir=f".cache/checkpoints/{step.id}",
-                  resume=bool(start), keep_epochs=",".join(map(str, sorted(step.keep))))
-    tmp = book.cache / "tmp" / f"{step.id}.ipynb"
-    tmp.parent.mkdir(parents=True, exist_ok=True)
-    record_path = book.record(step.id)
+    values = dict(step.config, metrics_path=os.path.relpath(book.tmp_record(step.id), book.runs),
+                  checkpoint_dir=f".cache/checkpoints/{step.id}", resume=bool(start),
+                  keep_epochs=",".join(map(str, sorted(step.keep))))
+    tmp = book.tmp / f"{step.id}.ipynb"
     t0 = time.perf_counter()
     try:
         log = book.cache / "logs" / f"{step.id}.log"
         log.unlink(missing_ok=True)
         papermill_execute(pages.run_page(template, step.run, values, start), tmp, book.runs, log, timeout=timeout)
-        record = read_record(record_path)
+        record = read_record(book.tmp_record(step.id))
         if record.get("config", {}).get("metrics_path") != values["metrics_path"] or "driver" in record:
-            raise RuntimeError(f"the notebook ran but wrote no new record at {record_path}")
+            raise RuntimeError(f"the notebook ran but wrote no new record at {book.tmp_record(step.id)}")
     except Exception as e:  # a failed run is reported; the others go on
         return "failed", _put_aside(book, step, tmp, e)
     seconds = time.perf_counter() - t0
-    write_notebook(book.notebook(step.id), executed(tmp, relative(template), relative(book.notebook(step.id))))
-    tmp.unlink()
-    write_record(record_path, _stamp(record, step, profile, start, seconds))
-    os.chmod(record_path, 0o644)
+    _finish(book, step, _stamp(record, step, profile, start, seconds), tmp, template)
     return "ok", _message(record, step, seconds)

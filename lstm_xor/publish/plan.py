@@ -16,6 +16,7 @@ from lstm_xor import NUMERICS_VERSION, reports
 from lstm_xor.config import DEFAULTS, OWNERS, RESUMABLE, numeric_values, split
 from lstm_xor.optim import lr_at, parse_schedule
 from lstm_xor.publish.bookdir import BOOK, REPO
+from lstm_xor.publish.status import counts_line
 
 PROFILES = {
     "full": dict(engines=2, book=BOOK),
@@ -134,14 +135,18 @@ def plan_totals(steps):
     return sum(s.epochs for s in valid), sum(s.computes for s in valid)
 
 
-def format_plan(steps, profile):
+def format_plan(steps, profile, states):
+    """The plan as a table, each run with its state in the book ({run id: (state, why)}, ``publish.status``),
+    and what `make book` would run."""
     lines = [f"plan for the {profile} profile: {len(steps)} runs, in execution order", "",
-             f"{'#':>3}  {'run':<24}{'epochs':>7}  {'starts from':<22}{'computes':>9}  keeps checkpoints after"]
+             f"{'#':>3}  {'run':<24}{'epochs':>7}  {'starts from':<22}{'computes':>9}  {'keeps':<7}  in the book"]
     for i, s in enumerate(steps, 1):
         src = f"{s.source[0]} @ {s.source[1]}" if s.source else ("INVALID: " + s.valid if s.valid else "-")
         keep = ",".join(map(str, sorted(s.keep)))
-        lines.append(f"{i:>3}  {s.id:<24}{s.epochs:>7}  {src:<22}{s.computes:>9}  {keep}")
+        state, why = states[s.id]
+        lines.append(f"{i:>3}  {s.id:<24}{s.epochs:>7}  {src:<22}{s.computes:>9}  {keep:<7}  "
+                     + (f"{state}: {why}" if state == "stale" else state))
     alone, shared = plan_totals(steps)
     lines += ["", f"total epochs: {alone} without prefix sharing, {shared} with it "
-                  f"({alone - shared} computed once instead of again)"]
+                  f"({alone - shared} computed once instead of again)", counts_line(states)]
     return "\n".join(lines)

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from lstm_xor import reports
-from lstm_xor.publish.bookdir import BOOK, ROOT, SUMMARIES, sources_hash, write_notebook
+from lstm_xor.publish.bookdir import BOOK, ROOT, STAMPS, SUMMARIES, sources_hash, write_notebook
 from lstm_xor.publish.execute import duration, error_text, executed, papermill_execute
 from lstm_xor.records import atomic_write, read_json_or_none
 
@@ -31,7 +31,7 @@ DISCOVERED = {"lstm_xor.reports": tuple(f"lstm_xor.reports.{p.parent.name}.runs"
 
 def stamp_path(book):
     """Where the book's summary stamps are committed."""
-    return book.root / "summary" / "stamp.json"
+    return book.root / STAMPS
 
 
 # -- the code a notebook calls, as behaviour ------------------------------------------------------
