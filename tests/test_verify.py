@@ -25,6 +25,7 @@ def _copy_record(run_id, tmp_path, edit):
     record = json.loads(BOOK.record(run_id).read_text())
     edit(record)
     book.record(run_id).write_text(json.dumps(record))
+    shutil.copyfile(BOOK.notebook(run_id), book.notebook(run_id))
     return book
 
 
@@ -122,10 +123,13 @@ def test_a_record_whose_fingerprint_is_not_the_codes_fails_naming_the_run(tmp_pa
     assert out.splitlines()[-1].endswith("1 failed: bptt-full-rnn-s1")
 
 
-def test_a_missing_record_fails_naming_the_run(tmp_path):
+def test_a_missing_or_corrupt_record_fails_naming_the_run_and_the_file(tmp_path):
     book = _copy_record("bptt-full-rnn-s1", tmp_path, lambda r: None)
-    code, out = _verify(book, tmp_path, "--only", "bptt-full-rnn-s0")
-    assert code == 1 and "bptt-full-rnn-s0: FAILED, no readable record" in out
+    book.record("bptt-full-rnn-s1").write_text(book.record("bptt-full-rnn-s1").read_text()[:-40])
+    code, out = _verify(book, tmp_path, "--only", "bptt-full-rnn-s0", "bptt-full-rnn-s1")
+    assert code == 1 and "bptt-full-rnn-s0: FAILED, no record at " in out
+    assert "bptt-full-rnn-s1: FAILED, record " in out and "bptt-full-rnn-s1.json is corrupt" in out
+    assert out.splitlines()[-1].endswith("2 failed: bptt-full-rnn-s0, bptt-full-rnn-s1")
 
 
 # -- re-executed (quick profile: toy runs through papermill) ---------------------------------------

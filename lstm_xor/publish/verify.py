@@ -18,11 +18,12 @@ import shutil
 import sys
 import time
 
-from lstm_xor import NUMERICS_VERSION, reports
+from lstm_xor import reports
 from lstm_xor.blas import NUMPY_AVX512, cpu_supports, kernel_env, recorded_kernel
-from lstm_xor.publish.bookdir import BOOK, REPO, Book
+from lstm_xor.publish.bookdir import BOOK, REPO, Book, shown
 from lstm_xor.publish.execute import duration, execute_run
 from lstm_xor.publish.plan import Step, fingerprint, profile_config
+from lstm_xor.publish.status import read_checked, run_state
 from lstm_xor.records import read_record
 from lstm_xor.tasks import get_task
 
@@ -50,14 +51,11 @@ def estimate(record):
 
 
 def load_records(book):
-    """{run id: record} of the registry runs whose record the book holds and can read (with a driver block)."""
+    """{run id: record} of the registry runs whose record the book holds and can read (with a driver stamp)."""
     records = {}
     for run in reports.RUNS:
-        try:
-            record = read_record(book.record(run.id))
-        except (OSError, ValueError):
-            continue
-        if record.get("driver"):
+        record, _ = read_checked(book.record(run.id))
+        if record and record.get("driver"):
             records[run.id] = record
     return records
 
@@ -99,16 +97,26 @@ def select(records, only=None, k=None, seed=0):
 
 # -- one run -----------------------------------------------------------------------------------------
 
-def stale(run, record):
-    """Why the record is not what the code computes now for its registry entry; '' when it is."""
-    driver = record["driver"]
-    if driver.get("numerics") != NUMERICS_VERSION:
-        return f"made with numerics version {driver.get('numerics')}, the code's is {NUMERICS_VERSION}"
-    expected = fingerprint(profile_config(run, driver["profile"], record["environment"]["engines"]))
-    if driver.get("fingerprint") != expected:
-        return f"fingerprint {driver.get('fingerprint')}, the code computes {expected} for its registry entry"
-    if fingerprint(record["config"]) != expected:
-        return f"its config does not give its fingerprint {expected} (edited by hand?)"
+def unreadable(path):
+    """Why a registry run's record is not among those verified: missing, corrupt, or without the driver's stamp."""
+    if not path.exists():
+        return f"no record at {shown(path)}"
+    return read_checked(path)[1] or f"record {shown(path)} has no driver stamp (an interrupted run)"
+
+
+def step_for(run, record):
+    """The plan's step of the run as its record was made (profile, engines), alone: no source, nothing kept."""
+    config = profile_config(run, record["driver"]["profile"], record["environment"]["engines"])
+    return Step(run, config, fingerprint(config))
+
+
+def stale(book, step, record):
+    """Why the book's record is not what the code computes now for its registry entry; '' when it is."""
+    state, why = run_state(book, step)
+    if state != "done":
+        return why
+    if fingerprint(record["config"]) != step.fingerprint:
+        return f"its config does not give its fingerprint {step.fingerprint} (edited by hand?)"
     return ""
 
 
@@ -153,16 +161,13 @@ def environ(env):
         os.environ.update(saved)
 
 
-def rerun(scratch, run, record):
-    """Re-execute the run from epoch 0 into the scratch book through the driver; its new record."""
-    profile, engines = record["driver"]["profile"], record["environment"]["engines"]
-    config = profile_config(run, profile, engines)
-    shutil.rmtree(scratch.checkpoints, ignore_errors=True)  # nothing to resume from: every epoch is computed
-    step = Step(run, config, fingerprint(config))  # no source and nothing kept: the run alone, in full
-    status, message = execute_run(scratch, step, profile)
+def rerun(scratch, step, profile):
+    """Re-execute the step from epoch 0 into the scratch book through the driver; its new record."""
+    shutil.rmtree(scratch.checkpoints, ignore_errors=True)  # no other run's checkpoint to start from either
+    status, message = execute_run(scratch, step, profile, force=True, out=lambda line: None)
     if status != "ok":
         raise RuntimeError(f"the re-run failed: {message}")
-    return read_record(scratch.record(run.id))
+    return read_record(scratch.record(step.id))
 
 
 # -- comparing -----------------------------------------------------------------------------------------
@@ -211,9 +216,10 @@ def table(rows):
 
 # -- the command -----------------------------------------------------------------------------------------
 
-def verify_run(scratch, run, record, out):
+def verify_run(book, scratch, run, record, out):
     """Check one run and print how; '' when it passes, else why it fails, in a few words."""
-    why = stale(run, record)
+    step = step_for(run, record)
+    why = stale(book, step, record)
     if why:
         out(f"    STALE, not re-run: {why}")
         return why
@@ -221,7 +227,7 @@ def verify_run(scratch, run, record, out):
     out(f"    {how}")
     try:
         with environ(env):
-            new = rerun(scratch, run, record)
+            new = rerun(scratch, step, record["driver"]["profile"])
     except RuntimeError as e:
         out(f"    FAILED: {e}")
         return str(e)
@@ -242,13 +248,13 @@ def verify(ids, records, book, scratch=SCRATCH, out=print):
     for n, run_id in enumerate(ids, 1):
         run = reports.get(run_id)
         if run_id not in records:
-            failed[run_id] = f"no readable record with a driver block at {book.record(run_id)}"
+            failed[run_id] = unreadable(book.record(run_id))
             out(f"[{n}/{len(ids)}] {run_id}: FAILED, {failed[run_id]}")
             continue
         guess = estimate(records[run_id])
         out(f"[{n}/{len(ids)}] {run_id} (report {reports.part_of(run).report}, {duration(guess)} by its record)")
         t0 = time.perf_counter()
-        why = verify_run(scratch, run, records[run_id], out)
+        why = verify_run(book, scratch, run, records[run_id], out)
         took = time.perf_counter() - t0
         spent, estimated, left = spent + took, estimated + guess, left - guess
         if why:
