@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from lstm_xor import cli, reports
-from lstm_xor.publish import driver, verify
+from lstm_xor.publish import compare, driver, verify
 from lstm_xor.publish.bookdir import Book
 
 BOOK = Book(Path(__file__).resolve().parents[1] / "book")
@@ -74,36 +74,36 @@ def test_the_cli_lists_the_selection_with_its_estimate(capsys):
 
 
 def test_tolerances_exact_under_the_recorded_kernel_drift_otherwise():
-    assert verify.agrees("test loss", 28.062389136966193, 28.062389136966193, exact=True)
-    assert not verify.agrees("test loss", 28.062389136966193, 28.06238913696801 * (1 + 1e-8), exact=True)
-    assert verify.agrees("test loss", 28.0624, 28.0887, exact=False)  # another kernel's drift over 12 epochs
-    assert not verify.agrees("test loss", 28.0624, 28.0624 * 1.02, exact=False)
-    assert verify.agrees("sequence_accuracy", 0.990, 0.994, exact=False)
-    assert not verify.agrees("sequence_accuracy", 0.990, 0.996, exact=False)
-    assert not verify.agrees("epochs", 12, 13, exact=False) and not verify.agrees("status", "solved", "completed",
+    assert compare.agrees("test loss", 28.062389136966193, 28.062389136966193, exact=True)
+    assert not compare.agrees("test loss", 28.062389136966193, 28.06238913696801 * (1 + 1e-8), exact=True)
+    assert compare.agrees("test loss", 28.0624, 28.0887, exact=False)  # another kernel's drift over 12 epochs
+    assert not compare.agrees("test loss", 28.0624, 28.0624 * 1.02, exact=False)
+    assert compare.agrees("sequence_accuracy", 0.990, 0.994, exact=False)
+    assert not compare.agrees("sequence_accuracy", 0.990, 0.996, exact=False)
+    assert not compare.agrees("epochs", 12, 13, exact=False) and not compare.agrees("status", "solved", "completed",
                                                                                  exact=False)
 
 
 def test_the_recorded_kernel_is_used_where_the_cpu_has_it(monkeypatch):
     record = {"environment": {"blas": {"architecture": "Haswell"}}}
-    monkeypatch.setattr(verify, "cpu_supports", lambda kernel: True)
-    env, exact, how = verify.kernel_plan(record)
+    monkeypatch.setattr(compare, "cpu_supports", lambda kernel: True)
+    env, exact, how = compare.kernel_plan(record)
     assert env["OPENBLAS_CORETYPE"] == "Haswell" and exact and "Haswell" in how
-    assert env["NPY_DISABLE_CPU_FEATURES"] == verify.NUMPY_AVX512  # NumPy's loops as the book pins them
+    assert env["NPY_DISABLE_CPU_FEATURES"] == compare.NUMPY_AVX512  # NumPy's loops as the book pins them
     record["environment"]["numpy_simd"] = {"targets": ["X86_V3", "X86_V4"], "disabled_env": None}
-    assert verify.kernel_plan(record)[0]["NPY_DISABLE_CPU_FEATURES"] == ""  # the AVX-512 loops it was made with
-    monkeypatch.setattr(verify, "cpu_supports", lambda kernel: False)
-    env, exact, how = verify.kernel_plan(record)
+    assert compare.kernel_plan(record)[0]["NPY_DISABLE_CPU_FEATURES"] == ""  # the AVX-512 loops it was made with
+    monkeypatch.setattr(compare, "cpu_supports", lambda kernel: False)
+    env, exact, how = compare.kernel_plan(record)
     assert not exact and "lacks" in how and "tolerance" in how
-    assert not verify.kernel_plan({"environment": {}})[1]
+    assert not compare.kernel_plan({"environment": {}})[1]
 
 
 def test_the_compared_figures_are_loss_headline_metric_epochs_and_status(committed):
     record = committed["add-basic-rnn-s0"]
-    assert list(verify.figures(record)) == ["test loss", "sum_accuracy", "epochs", "status"]
+    assert list(compare.figures(record)) == ["test loss", "sum_accuracy", "epochs", "status"]
     changed = json.loads(json.dumps(record))
     changed["test"]["sum_accuracy"] -= 0.01
-    rows = {name: ok for name, *_, ok in verify.compare(record, changed, exact=False)}
+    rows = {name: ok for name, *_, ok in compare.compare(record, changed, exact=False)}
     assert rows == {"test loss": True, "sum_accuracy": False, "epochs": True, "status": True}
 
 
@@ -149,7 +149,7 @@ def quick_book(tmp_path_factory):
 @pytest.mark.slow
 def test_a_resumed_run_re_executed_from_scratch_under_its_kernel_gives_its_record(quick_book, tmp_path,
                                                                                  monkeypatch):
-    kernel = verify.recorded_kernel(json.loads(quick_book.record("fixed-06").read_text()))
+    kernel = compare.recorded_kernel(json.loads(quick_book.record("fixed-06").read_text()))
     monkeypatch.setenv("OPENBLAS_CORETYPE", "Sandybridge" if kernel == "Haswell" else "Haswell")  # not the record's
     code, out = _verify(quick_book, tmp_path, "--only", "fixed-06")
     assert code == 0, out

@@ -4,14 +4,13 @@ Each selected run is re-executed the way the driver executes it (``publish.execu
 page through papermill, with the engines its record names) into a scratch book folder,
 from epoch 0 for all its epochs, also when the driver made it from another run's
 checkpoint (training is deterministic, which prefix sharing relies on). It runs under the
-kernels its record names (OpenBLAS's kernel set, NumPy's SIMD loops) where this CPU has them,
-and must then give the same numbers; elsewhere it is compared within a drift tolerance (``DRIFT_*``). A record whose
-fingerprint is not what the code computes now for its registry entry fails without a re-run.
+kernels its record names where this CPU has them, and must then give the same numbers;
+elsewhere within a drift tolerance (``publish.compare``). A record whose fingerprint is not
+what the code computes now for its registry entry fails without a re-run.
 """
 
 import argparse
 import contextlib
-import math
 import os
 import random
 import shutil
@@ -19,27 +18,15 @@ import sys
 import time
 
 from lstm_xor import reports
-from lstm_xor.blas import NUMPY_AVX512, cpu_supports, kernel_env, recorded_kernel
 from lstm_xor.publish.bookdir import BOOK, REPO, Book, shown
+from lstm_xor.publish.compare import compare, kernel_plan, table
 from lstm_xor.publish.execute import duration, execute_run
 from lstm_xor.publish.plan import Step, fingerprint, profile_config
 from lstm_xor.publish.status import read_checked, run_state
 from lstm_xor.records import read_record
-from lstm_xor.tasks import get_task
 
 SCRATCH = REPO / "build" / "verify"  # the re-executed book, cleared when verify starts
 BUDGET = 15 * 60  # seconds the default selection is estimated to take: a reader's coffee
-
-# Under the recorded kernel a re-run is the same computation, so its figures are the record's: equal up to
-# a float64's round trip through JSON (exact in practice; 1e-9 relative leaves room for nothing else).
-EXACT = 1e-9
-# Under another kernel float32 sums round differently and thousands of steps carry that into the weights:
-# fixed-03 (12 epochs, 2 ranks) ends at test loss 28.0887 with OpenBLAS's SkylakeX kernels against the
-# record's 28.0624 from Haswell's (9e-4 relative), with the same 20,000 of 20,000 strings right. Ten times
-# that on losses and errors, and half a percentage point on accuracies, let such drift pass and still catch
-# a changed result (a record edited by hand, a different stopping epoch, a network that learnt otherwise).
-DRIFT_RELATIVE = 1e-2
-DRIFT_ACCURACY = 0.005
 
 
 # -- which runs --------------------------------------------------------------------------------------
@@ -120,34 +107,6 @@ def stale(book, step, record):
     return ""
 
 
-def kernels_env(record):
-    """The environment whose processes compute with the kernels the record names (OpenBLAS's set and
-    NumPy's SIMD loops), or None when it names no OpenBLAS set or this CPU lacks one of them."""
-    kernel = recorded_kernel(record)
-    if not (kernel and cpu_supports(kernel)):
-        return None
-    targets = (record["environment"].get("numpy_simd") or {}).get("targets", ())
-    avx512 = any(target in NUMPY_AVX512.split() for target in targets)
-    if avx512 and not cpu_supports("SkylakeX"):  # NumPy's X86_V4 loops need SkylakeX's AVX-512 subsets
-        return None
-    env = kernel_env(kernel)
-    if avx512:
-        env["NPY_DISABLE_CPU_FEATURES"] = ""  # the record's AVX-512 loops: not the book's pin, which drops them
-    return env
-
-
-def kernel_plan(record):
-    """(environment of the re-run, exact?, in words): the recorded kernels wherever this CPU has them."""
-    env = kernels_env(record)
-    kernel = recorded_kernel(record)
-    if env is not None:
-        loops = " ".join((record["environment"].get("numpy_simd") or {}).get("targets", ())) or "not recorded"
-        return env, True, f"kernels as recorded (OpenBLAS {kernel}, NumPy {loops}): figures must be equal"
-    why = f"this CPU lacks the record's kernels ({kernel})" if kernel else "the record names no BLAS kernel"
-    return dict(os.environ), False, (f"{why}: drift tolerance (losses {DRIFT_RELATIVE:g} relative, "
-                                     f"accuracies {100 * DRIFT_ACCURACY:g} points)")
-
-
 @contextlib.contextmanager
 def environ(env):
     """os.environ replaced by ``env`` for the processes started inside (a notebook's kernel, its MPI ranks)."""
@@ -171,48 +130,6 @@ def rerun(scratch, step, profile):
 
 
 # -- comparing -----------------------------------------------------------------------------------------
-
-def figures(record):
-    """The figures compared: final test loss, the task's headline metric, epochs, status."""
-    test = record.get("test") or {}
-    primary = get_task(record["config"]["task"]).primary
-    named = {"test loss": test.get("loss"), primary: test.get(primary)}
-    return {**{k: v for k, v in named.items() if v is not None},
-            "epochs": record["epochs_completed"], "status": record["status"]}
-
-
-def agrees(name, a, b, exact):
-    """Are two values of a figure the same within the tolerance (exact, or the drift one)?"""
-    if not (isinstance(a, float) and isinstance(b, float)):
-        return a == b
-    if math.isnan(a) or math.isnan(b):
-        return math.isnan(a) and math.isnan(b)
-    if exact:
-        return math.isclose(a, b, rel_tol=EXACT, abs_tol=0.0)
-    if name.endswith("accuracy"):
-        return abs(a - b) <= DRIFT_ACCURACY
-    return math.isclose(a, b, rel_tol=DRIFT_RELATIVE, abs_tol=0.0)
-
-
-def compare(committed, recomputed, exact):
-    """(name, committed, re-computed, difference text, agrees?) for each figure."""
-    new = figures(recomputed)
-    rows = []
-    for name, a in figures(committed).items():
-        b = new.get(name)
-        numbers = isinstance(a, int | float) and isinstance(b, int | float)
-        rows.append((name, a, b, f"{b - a:+.3g}" if numbers else ("" if a == b else "differs"),
-                     agrees(name, a, b, exact)))
-    return rows
-
-
-def table(rows):
-    """The compared figures as aligned text lines, those beyond tolerance marked."""
-    lines = [f"    {'figure':<20}{'committed':>24}{'re-computed':>24}{'difference':>12}"]
-    for name, a, b, diff, ok in rows:
-        lines.append(f"    {name:<20}{a!s:>24}{b!s:>24}{diff:>12}" + ("" if ok else "  <- beyond tolerance"))
-    return lines
-
 
 # -- the command -----------------------------------------------------------------------------------------
 
