@@ -68,16 +68,18 @@ def make_stale(book, run_id):
     write_record(book / "runs" / f"{run_id}.json", record)
 
 
+def die(*args, **kwargs):
+    os._exit(9)  # as kill -9 would: no clean-up, no exception handler
+
+
 def kill_at(point, book):
     """Re-execute the book's runs (fixed-04 is stale) and die at ``point``: called in a subprocess."""
-    die = point if point in ("training", "page") else None
     reports.RUNS = [reports.get(i) for i in REGISTRY]
-    execute.papermill_execute = fake_papermill(die=die)
-    end = lambda *a, **k: os._exit(9)  # noqa: E731
-    if point == "notebook":
-        execute.write_notebook = end
-    if point == "record":
-        execute.write_record = end
+    execute.papermill_execute = fake_papermill(die=point if point in ("training", "page") else None)
+    if point == "notebook":  # writing the page into place
+        execute.write_notebook = die
+    if point == "record":  # writing the stamped record into place
+        execute.write_record = die
     runs.run_all("quick", only=IDS, book=book, summaries=False, out=lambda line: None)
 
 
@@ -125,6 +127,30 @@ def test_force_does_not_resume_a_finished_run_from_its_own_checkpoint(tmp_path, 
     assert [v["resume"] for v in seen] == [False, False]
 
 
+def interrupted_attempt(book, run_id):
+    """What a driver killed in training leaves: the run's own checkpoint after epoch 1, stamped in progress."""
+    step = plan([reports.get(run_id)], "quick")[0]
+    own = book / "runs" / ".cache" / "checkpoints" / run_id
+    train(dict(step.config, epochs=1, checkpoint_dir=str(own), metrics_path=""), progress=False)
+    (own / "fingerprint.json").write_text(json.dumps({"run": run_id, "fingerprint": step.fingerprint,
+                                                      "numerics": NUMERICS_VERSION, "finished": False}))
+    return own
+
+
+def test_only_an_attempt_interrupted_in_training_resumes_from_its_own_checkpoint(tmp_path, monkeypatch):
+    book = done_book(tmp_path, monkeypatch, ["fixed-03"])
+    make_stale(book, "fixed-03")
+    interrupted_attempt(book, "fixed-03")
+    seen = []
+    monkeypatch.setattr(execute, "papermill_execute", fake_papermill(seen))
+    runs.run_all("quick", only=["fixed-03"], book=book, summaries=False, out=lambda line: None)
+    make_stale(book, "fixed-03")
+    interrupted_attempt(book, "fixed-03")
+    write_record(book / "runs" / ".cache" / "tmp" / "fixed-03.json", {})  # ... but its training had ended
+    runs.run_all("quick", only=["fixed-03"], book=book, summaries=False, out=lambda line: None)
+    assert [v["resume"] for v in seen] == [True, False]
+
+
 # -- 3: a corrupt committed record is named, and what is re-run says why --------------------------
 
 def corrupt(book, run_id):
@@ -166,11 +192,7 @@ def test_summaries_only_names_a_corrupt_record(tmp_path, monkeypatch, capsys):
 def test_a_truncated_own_checkpoint_is_named_with_what_was_recovered(tmp_path, monkeypatch):
     book = done_book(tmp_path, monkeypatch, ["fixed-03"])
     make_stale(book, "fixed-03")
-    step = plan([reports.get("fixed-03")], "quick")[0]
-    own = book / "runs" / ".cache" / "checkpoints" / "fixed-03"
-    train(dict(step.config, epochs=1, checkpoint_dir=str(own), metrics_path=""), progress=False)
-    (own / "fingerprint.json").write_text(json.dumps({"run": "fixed-03", "fingerprint": step.fingerprint,
-                                                      "numerics": NUMERICS_VERSION, "finished": False}))
+    own = interrupted_attempt(book, "fixed-03")
     data = (own / "checkpoint.npz").read_bytes()
     (own / "checkpoint.npz").write_bytes(data[: len(data) // 2])
     lines, seen = [], []
