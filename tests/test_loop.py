@@ -281,3 +281,13 @@ def test_a_checkpoint_older_than_a_parameter_resumes_as_its_default(tmp_path):
     with pytest.raises(ValueError, match="hidden=9"):
         train(dict(TINY, epochs=3, checkpoint_dir=ck, resume=True,
                         metrics_path=str(tmp_path / "c.json")), progress=False)
+
+
+def test_a_run_resumed_after_it_stopped_ends_where_it_stopped(tmp_path):
+    """Killed after its last checkpoint but before its record, a stopped run resumes to the same record."""
+    ck, values = str(tmp_path / "ck"), dict(TINY, epochs=4, stop_when="sequence_accuracy:0")  # solved after epoch 1
+    whole = train(dict(values, checkpoint_dir=ck, metrics_path=str(tmp_path / "a.json")), progress=False)
+    assert (whole["status"], whole["epochs_completed"], whole["solved_epoch"]) == ("solved", 1, 1)
+    resumed = train(dict(values, checkpoint_dir=ck, resume=True, metrics_path=str(tmp_path / "b.json")),
+                    progress=False)
+    assert comparable(resumed) == comparable(whole)

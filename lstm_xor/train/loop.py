@@ -240,6 +240,10 @@ class _Fit:
 
     def run(self, epochs, schedule, best):
         """Train these epochs; returns (status, the best epoch's parameters with early stopping, else None)."""
+        stop = self._stopped_before()
+        if stop:  # resumed after its last epoch but before its record: it ends where it ended
+            self.record.update({stop[1]: stop[2], "test": self.trainer.evaluate(self.trainer.splits.test)})
+            return stop[0], best
         for epoch in epochs:
             if not self._train_epoch(epoch, lr_at(schedule, epoch)):
                 return "diverged", best
@@ -254,6 +258,14 @@ class _Fit:
                 self.record[stop[1]] = stop[2]
                 return stop[0], best
         return "completed", best
+
+    def _stopped_before(self):
+        """A stop rule that the restored history already meets (None for a fresh run)."""
+        if not self.history["epoch_loss"]:
+            return None
+        config, task = self.trainer.config, self.trainer.task
+        test = {m: self.history[f"test_{m}"][-1] for m in task.history_metrics}
+        return stop_status(config, self.history, test, improved(config, self.history)[1])
 
     def _train_epoch(self, epoch, lr):
         """One pass over the training set; False (and where, in the record) when a step diverged."""
