@@ -40,3 +40,16 @@ def test_no_display_prints_nothing(capsys):
     display.end_epoch(1, 0.5, 1.0, {"sequence_accuracy": 1.0})
     display.note("diverged")
     assert capsys.readouterr().out == ""
+
+
+def test_engines_progress_keeps_every_epoch_for_a_reader_that_polls_late(tmp_path):
+    from lstm_xor.launch.progress import epoch_writer, read_summaries
+    path, write = tmp_path / "progress.json", epoch_writer(tmp_path / "progress.json")
+    history = {"epoch_loss": [], "epoch_seconds": []}
+    for epoch in (1, 2, 3):  # three epochs end between two polls
+        history["epoch_loss"].append(1.0 / epoch)
+        history["epoch_seconds"].append(0.1)
+        write({"epochs_completed": epoch, "history": history, "test": {"loss": 0.5}})
+    assert [s["epoch"] for s in read_summaries(path, 0)] == [1, 2, 3]
+    assert [s["epoch_loss"] for s in read_summaries(path, 2)] == [1 / 3]
+    assert read_summaries(tmp_path / "none.json", 0) == []

@@ -16,7 +16,7 @@ from lstm_xor.comm import MpiComm
 from lstm_xor.config import flat, split
 from lstm_xor.launch.mpi import mpi_env, mpiexec_args, mpiexec_path, warn_oversubscribed, warn_world
 from lstm_xor.launch.procs import descendants, end_with, reap
-from lstm_xor.launch.progress import engines_display, epoch_writer, first_epoch, read_summary
+from lstm_xor.launch.progress import engines_display, epoch_writer, first_epoch, read_summaries
 from lstm_xor.train.loop import build_model, train
 
 EPOCH_TIMEOUT = 1800.0  # seconds a notebook run waits for the next epoch before it calls the job hung
@@ -205,12 +205,12 @@ class _Watch:
             while True:
                 results = self._poll()
                 if results is not None:
-                    self._show(display, read_summary(self.progress_path), seen)
+                    self._show(display, read_summaries(self.progress_path, seen))
                     return results
-                summary = read_summary(self.progress_path)
-                if summary and summary["epoch"] > seen:
-                    self._show(display, summary, seen)
-                    seen, last = summary["epoch"], time.monotonic()
+                new = read_summaries(self.progress_path, seen)
+                if new:
+                    self._show(display, new)
+                    seen, last = new[-1]["epoch"], time.monotonic()
                 if time.monotonic() - last > self.epoch_timeout:
                     raise EngineJobError(
                         f"no epoch finished in {self.epoch_timeout:g} s (waiting for epoch {seen + 1} of "
@@ -221,8 +221,8 @@ class _Watch:
         finally:
             display.close()
 
-    def _show(self, display, summary, seen):
-        if summary and summary["epoch"] > seen:
+    def _show(self, display, summaries):
+        for summary in summaries:
             display.end_epoch(summary["epoch"], summary["epoch_loss"], summary["epoch_seconds"], summary["test"])
             if self.on_progress:
                 self.on_progress(summary)

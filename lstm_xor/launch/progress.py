@@ -9,18 +9,21 @@ from lstm_xor.train.progress import Display, choose
 
 
 def epoch_writer(path):
-    """An ``on_epoch(record)`` for rank 0 that writes the epoch's summary to ``path`` (atomically)."""
+    """An ``on_epoch(record)`` for rank 0 that writes the summaries of every epoch finished so far to ``path``
+    (atomically): a reader that polls slower than epochs end still shows each one."""
+    done = []
+
     def on_epoch(record):
         h = record["history"]
-        summary = {"epoch": record["epochs_completed"], "epoch_loss": h["epoch_loss"][-1],
-                   "epoch_seconds": h["epoch_seconds"][-1], "test": record["test"]}
-        atomic_write(path, lambda f: f.write(json.dumps(summary).encode()))
+        done.append({"epoch": record["epochs_completed"], "epoch_loss": h["epoch_loss"][-1],
+                     "epoch_seconds": h["epoch_seconds"][-1], "test": record["test"]})
+        atomic_write(path, lambda f: f.write(json.dumps(done).encode()))
     return on_epoch
 
 
-def read_summary(path):
-    """The last epoch's summary that rank 0 wrote, or None before the first."""
-    return read_json_or_none(path)
+def read_summaries(path, after):
+    """The summaries rank 0 wrote of the epochs after epoch ``after``, oldest first."""
+    return [s for s in read_json_or_none(path) or [] if s["epoch"] > after]
 
 
 def first_epoch(launch):
