@@ -4,6 +4,7 @@ import argparse
 import sys
 
 from lstm_xor.config import PARAMS, groups, split
+from lstm_xor.render import count
 
 
 def _bool(text):
@@ -68,4 +69,4 @@ def outcome(record):
     from lstm_xor.tasks import get_task
     n, test = record["epochs_completed"], record["test"]
     result = get_task(record["config"]["task"]).summary(test) if test else "no test figures"
-    return f"{record['status']}: {n} epoch{'' if n == 1 else 's'}, {result}"
+    return f"{record['status']}: {count(n, 'epoch')}, {result}"

@@ -150,6 +150,11 @@ def first_epoch_at(record, key, level=1.0):
     return next((k + 1 for k, v in enumerate(record["history"].get(key, [])) if v >= level), None)
 
 
+def count(n, word):
+    """'1 epoch', '3 epochs': a count with its noun in the singular or the plural."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def number_text(x, digits=4):
     """A number in a table cell: ``digits`` significant digits, whole numbers from 10**digits; – for None."""
     if x is None:

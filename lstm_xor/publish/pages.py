@@ -24,10 +24,6 @@ FOLDED = "hide-cell"  # jupyter-book's tag: the cell is folded until opened
 RESULT_CALL = "result_markdown(record)"  # the template's Result cell calls this; a run page passes its id too
 
 
-def _plural(n, word):
-    return f"{n} {word}{'s' if n != 1 else ''}"
-
-
 def heading(run):
     """The page's title (the sidebar's name of the run): its registry title, for every part."""
     return run.title
@@ -58,7 +54,7 @@ def intro_cell(run, config, start=None):
     lines = [f"# {heading(run)}", "",
              f"Run `{run.id}`: {part.describe(c)}, {c['cell']} {c['hidden']}, {c['init']} init, "
              f"{c['optimizer']} with {rate}, {c['loss_reduction']} loss, clip {c['clip_norm']:g}, "
-             f"{_plural(c['epochs'], 'epoch')}{at_most}, seed {c['seed']}.", ""]
+             f"{render.count(c['epochs'], 'epoch')}{at_most}, seed {c['seed']}.", ""]
     if run.note:
         lines += [run.note, ""]
     if run.expect:
@@ -90,11 +86,13 @@ def _why_ended(record):
         metric, _, value = c["stop_when"].partition(":")
         return f"the test {metric.replace('_', ' ')} reached {value} (`stop_when`)"
     if record["status"] == "stopped" and c.get("patience"):
-        return (f"{_plural(c['patience'], 'epoch')} passed without a validation loss lower by more than "
+        return (f"{render.count(c['patience'], 'epoch')} passed without a validation loss lower by more than "
                 f"{c['min_delta']:g} (`patience`)")
     if record["status"] == "stopped":
-        return f"the epoch loss rose {_plural(c['stop_patience'], 'time')} in a row (`stop_patience`)"
-    return f"the {_plural(c['epochs'], 'planned epoch')} ran" if n == c["epochs"] else f"it ran {_plural(n, 'epoch')}"
+        return f"the epoch loss rose {render.count(c['stop_patience'], 'time')} in a row (`stop_patience`)"
+    if n == c["epochs"]:
+        return f"the {render.count(c['epochs'], 'planned epoch')} ran"
+    return f"it ran {render.count(n, 'epoch')}"
 
 
 def result_epoch(record):

@@ -66,7 +66,7 @@ def _map_panel(ax, records, data):
         for n, style in zip(range(1, epochs + 1), ("o:", "s--", "^-"), strict=False):
             p = [np.mean([solved_by(r, n) for r in by_lr[lr]]) for lr in lrs]
             ax.plot(lrs, p, style, color=COLOURS[settings], alpha=0.45 + 0.55 * n / 3, ms=7,
-                    label=f"{settings} settings, within {n} epoch{'s' if n > 1 else ''}")
+                    label=f"{settings} settings, within {render.count(n, 'epoch')}")
     ax.set_ylim(-0.05, 1.05)
     ax.set_title(f"{data} length" + (" 50" if data == "fixed" else " 1-50"), fontsize=MAP_FONTSIZE)
     ax.grid(alpha=0.3)

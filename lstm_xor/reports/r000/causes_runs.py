@@ -24,6 +24,7 @@ float64 (``SLOW``: they take three times as long), more epochs and rates for the
 and more seeds for the final label.
 """
 
+from lstm_xor.render import count
 from lstm_xor.reports.base import Group, Run
 
 SEEDS = range(5)
@@ -85,7 +86,7 @@ def _map_runs(report, lengths, settings, data):
             f"{settings} settings, {data}, lr {lr:g}, seed {seed}",
             dict(lengths, lr=lr, epochs=epochs, seed=seed, stop_when=SOLVED), None,
             f"The failure-rate map: {text}, {data} length, lr {lr:g}, seed {seed}; at most "
-            f"{epochs} epoch{'s' if epochs > 1 else ''}.",
+            f"{count(epochs, 'epoch')}.",
             base=dict(base))
         for lr in lrs for seed in SEEDS)
 

@@ -29,7 +29,7 @@ def outcome(record):
         return f"diverged in epoch {record['diverged_epoch'] + 1}"
     why = {"stopped": "loss rising, stopped", "completed": "not solved"}.get(record["status"], record["status"])
     n = record["epochs_completed"]
-    return f"{why} after {n} epoch{'s' if n != 1 else ''}, {100 * record['test']['sequence_accuracy']:.1f}%"
+    return f"{why} after {render.count(n, 'epoch')}, {100 * record['test']['sequence_accuracy']:.1f}%"
 
 
 def _epoch_ends(record, scale):
