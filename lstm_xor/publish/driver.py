@@ -24,6 +24,11 @@ earlier run has computed, which keeps a checkpoint at that epoch (``keep_epochs`
 Checkpoints live in ``<book>/runs/.cache/checkpoints/<id>/`` (git-ignored). A run
 interrupted mid-way continues from its own last checkpoint.
 
+Runs at once. ``--jobs N`` (default: the cores) executes up to N runs at once, each its own
+papermill kernel (``publish.pool``): a run that starts from another's kept checkpoint waits
+until that run has finished, the others take free slots longest first; each record is the one
+a sequential run writes. ``--plan`` adds what the plan costs at those jobs (``publish.costs``).
+
 Profiles. ``full`` is the report of record (the registry as written, 2 engines).
 ``quick`` runs every entry at toy scale (400 parity strings, 16 hidden units, at most 2
 epochs, 1 engine; everything else as registered) into a separate book folder, so the
@@ -33,58 +38,64 @@ whole pipeline can be tested in minutes.
 import argparse
 import sys
 import time
+from fnmatch import fnmatchcase
 
 from lstm_xor import reports
+from lstm_xor.launch import cores
 from lstm_xor.publish.bookdir import TEMPLATE, Book, seed_book
+from lstm_xor.publish.costs import cost_lines, seconds_per_run
 from lstm_xor.publish.execute import duration, execute_run
 from lstm_xor.publish.plan import PROFILES, format_plan, plan
+from lstm_xor.publish.pool import Pool, locked
 from lstm_xor.publish.status import run_state
 from lstm_xor.publish.summaries import execute_summaries
 from lstm_xor.publish.toc import write_toc
 
 
-def _steps(runs, profile, engines, only):
-    """The plan's steps, or those of the runs named in ``only`` (ValueError for an unknown id)."""
-    steps = plan(runs, profile, engines)
-    unknown = [i for i in only or () if i not in {s.id for s in steps}]
-    if unknown:
-        raise ValueError(f"unknown run id(s) {', '.join(unknown)}; see --plan for the ids")
-    return [s for s in steps if s.id in set(only)] if only else steps
+def select(steps, only):
+    """The steps whose ids match any of ``only`` (ids or shell patterns); ValueError naming one that matches none."""
+    if not only:
+        return steps
+    unmatched = [p for p in only if not any(fnmatchcase(s.id, p) for s in steps)]
+    if unmatched:
+        raise ValueError(f"no run matches {', '.join(unmatched)}; see --plan for the ids")
+    return [s for s in steps if any(fnmatchcase(s.id, p) for p in only)]
 
 
-def run_all(profile="full", only=None, engines=None, force=False, book=None, runs=None, summaries=True,
-            template=TEMPLATE, out=None, timeout=None, summaries_only=False):
-    """Execute the plan (or the runs named in ``only``); returns {run id: (status, message)}.
-
-    status: 'ok', 'skipped' (already done with these parameters) or 'failed'. The summaries whose inputs
-    changed are re-executed after the runs (every one with ``force`` and ``summaries_only``).
-    """
-    from tqdm.auto import tqdm
-
-    runs = reports.RUNS if runs is None else runs
-    steps = [] if summaries_only else _steps(runs, profile, engines, only)
-    book = Book(book or PROFILES[profile]["book"])
-    seed_book(book)
-    book.runs.mkdir(parents=True, exist_ok=True)
-    results = {}
-    bar = tqdm(steps, desc=f"{profile} runs", unit="run", file=sys.stderr, dynamic_ncols=True)
-    write = out or bar.write
-    for step in bar:
-        bar.set_postfix_str(step.id)
+def _to_run(book, steps, force, write):
+    """The steps to execute, saying which are skipped (done) and why a stale one is re-run; the skipped results."""
+    todo, skipped = [], {}
+    for step in steps:
         state, why = run_state(book, step)
         if not force and state == "done":
-            results[step.id] = ("skipped", "done with these parameters")
+            skipped[step.id] = ("skipped", "done with these parameters")
             write(f"[skipped] {step.id}")
             continue
         if state == "stale":
             write(f"[re-run ] {step.id}: {why}")
-        t0 = time.perf_counter()
-        status, message = execute_run(book, step, profile, template, timeout, force, write)
-        results[step.id] = (status, message)
-        label = "ok" if status == "ok" else "FAILED"
-        write(f"[{label:<7}] {step.id}: {message}" + ("" if status == "ok" else
-                                                     f" after {duration(time.perf_counter() - t0)}"))
-    bar.close()
+        todo.append(step)
+    return todo, skipped
+
+
+def run_all(profile="full", only=None, engines=None, force=False, book=None, runs=None, summaries=True,
+            template=TEMPLATE, out=None, timeout=None, summaries_only=False, jobs=1):
+    """Execute the plan (or the runs named in ``only``), up to ``jobs`` at once; returns {run id: (status, message)}.
+
+    status: 'ok', 'skipped' (already done with these parameters) or 'failed'. The summaries whose inputs
+    changed are re-executed after the runs (every one with ``force`` and ``summaries_only``).
+    """
+    runs = reports.RUNS if runs is None else runs
+    steps = [] if summaries_only else select(plan(runs, profile, engines), only)
+    book = Book(book or PROFILES[profile]["book"])
+    seed_book(book)
+    book.runs.mkdir(parents=True, exist_ok=True)
+    write = locked(out or (lambda line: print(line, flush=True)))
+    todo, results = _to_run(book, steps, force, write)
+    def run_one(step):
+        return execute_run(book, step, profile, template, timeout, force, write)
+
+    seconds, estimated = seconds_per_run(book, steps)
+    results.update(Pool(todo, seconds, jobs, run_one, write, estimated).run())
     write_toc(book, runs)
     if summaries:
         for name in execute_summaries(book, profile, runs, force and summaries_only, out=write):
@@ -98,7 +109,11 @@ def add_arguments(parser):
     parser.add_argument("--profile", choices=sorted(PROFILES), default="full",
                         help="full: the report of record into book/; quick: every run at toy scale into "
                              "build/quick/book (default: full)")
-    parser.add_argument("--only", nargs="+", metavar="ID", help="run only these registry ids (see --plan)")
+    parser.add_argument("--only", nargs="+", metavar="ID",
+                        help="run only these registry ids or shell patterns ('bptt-*'; see --plan)")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help=f"runs executed at once (default: the number of cores, here {cores()}; 1: one after "
+                             "another in plan order)")
     parser.add_argument("--engines", type=int, default=None,
                         help="MPI engines per run (default: 2 for full, 1 for quick)")
     parser.add_argument("--force", action="store_true", help="re-execute runs that are already done")
@@ -112,22 +127,37 @@ def add_arguments(parser):
                              "inputs changed (with --force: every one)")
 
 
+def _print_plan(args, jobs):
+    steps = select(plan(profile=args.profile, engines=args.engines), args.only)
+    book = Book(args.book or PROFILES[args.profile]["book"])
+    states = {s.id: run_state(book, s) for s in steps}
+    print(format_plan(steps, args.profile, states, cost_lines(book, steps, states, jobs, args.force)))
+
+
+def oversubscribed(jobs, engines):
+    """The warning when jobs x engines processes exceed the cores, else None."""
+    if jobs * engines <= cores():
+        return None
+    return (f"warning: {jobs} jobs x {engines} engines = {jobs * engines} processes on {cores()} cores: "
+            "the runs will share cores and each go slower")
+
+
 def main(args):
     """`python -m lstm_xor runs` with parsed arguments (or a list of them); the exit status."""
     if isinstance(args, list | tuple):
         parser = argparse.ArgumentParser(prog="python -m lstm_xor runs")
         add_arguments(parser)
         args = parser.parse_args(args)
+    jobs = max(args.jobs or cores(), 1)
     if args.plan:
-        steps = plan(profile=args.profile, engines=args.engines)
-        if args.only:
-            steps = [s for s in steps if s.id in set(args.only)]
-        book = Book(args.book or PROFILES[args.profile]["book"])
-        print(format_plan(steps, args.profile, {s.id: run_state(book, s) for s in steps}))
+        _print_plan(args, jobs)
         return 0
+    warning = oversubscribed(jobs, args.engines or PROFILES[args.profile]["engines"])
+    if warning:
+        print(warning, file=sys.stderr)
     t0 = time.perf_counter()
     results = run_all(args.profile, args.only, args.engines, args.force, args.book, summaries=args.summaries,
-                      summaries_only=args.summaries_only)
+                      summaries_only=args.summaries_only, jobs=jobs)
     counts = {k: sum(1 for s, _ in results.values() if s == k) for k in ("ok", "skipped", "failed")}
     print(f"{counts['ok']} run, {counts['skipped']} skipped, {counts['failed']} failed "
           f"in {duration(time.perf_counter() - t0)}")
@@ -136,4 +166,3 @@ def main(args):
         print("failed: " + ", ".join(failed), file=sys.stderr)
         return 1
     return 0
-

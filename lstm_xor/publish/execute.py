@@ -122,8 +122,9 @@ def _prepare_checkpoints(book, step, start):
 
 # -- papermill ------------------------------------------------------------------------------------
 
-def _kernel_manager(log_path):
-    """A kernel manager whose kernel writes its own stdout/stderr (start-up notices, crashes) to log_path."""
+def _kernel_manager(log_path, cwd):
+    """A kernel manager whose kernel runs in ``cwd`` and writes its own stdout/stderr (start-up notices, crashes)
+    to log_path."""
     from jupyter_client import AsyncKernelManager
 
     class LoggedKernelManager(AsyncKernelManager):
@@ -132,6 +133,7 @@ def _kernel_manager(log_path):
             with open(log_path, "ab") as log:  # the kernel process keeps its own copy of the handle
                 kw.setdefault("stdout", log)
                 kw.setdefault("stderr", log)
+                kw["cwd"] = str(cwd)
                 return await AsyncKernelManager.start_kernel(self, **kw)
 
     return LoggedKernelManager
@@ -140,9 +142,12 @@ def _kernel_manager(log_path):
 def papermill_execute(notebook, output, cwd, log_path, parameters=None, timeout=None):
     """Execute a notebook (a path or a NotebookNode) into ``output``; progress bars keep no widget state."""
     import papermill
+
+    # The kernel is started in cwd rather than papermill's cwd=, which changes this whole process's directory:
+    # runs executed at once (publish.pool) would then start their kernels wherever the last one left it.
     papermill.execute_notebook(notebook, str(output), parameters=parameters, kernel_name="python3",
-                               progress_bar=False, log_output=False, cwd=str(cwd), execution_timeout=timeout,
-                               kernel_manager_class=_kernel_manager(log_path), store_widget_state=False)
+                               progress_bar=False, log_output=False, execution_timeout=timeout,
+                               kernel_manager_class=_kernel_manager(log_path, cwd), store_widget_state=False)
 
 
 def executed(path, input_path, output_path):

@@ -135,9 +135,9 @@ def plan_totals(steps):
     return sum(s.epochs for s in valid), sum(s.computes for s in valid)
 
 
-def format_plan(steps, profile, states):
+def format_plan(steps, profile, states, cost=()):
     """The plan as a table, each run with its state in the book ({run id: (state, why)}, ``publish.status``),
-    and what `make book` would run."""
+    what it costs (lines of ``publish.costs``) and what `make book` would run."""
     lines = [f"plan for the {profile} profile: {len(steps)} runs, in execution order", "",
              f"{'#':>3}  {'run':<24}{'epochs':>7}  {'starts from':<22}{'computes':>9}  {'keeps':<7}  in the book"]
     for i, s in enumerate(steps, 1):
@@ -148,5 +148,5 @@ def format_plan(steps, profile, states):
                      + (f"{state}: {why}" if state == "stale" else state))
     alone, shared = plan_totals(steps)
     lines += ["", f"total epochs: {alone} without prefix sharing, {shared} with it "
-                  f"({alone - shared} computed once instead of again)", counts_line(states)]
+                  f"({alone - shared} computed once instead of again)", *cost, counts_line(states)]
     return "\n".join(lines)

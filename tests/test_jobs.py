@@ -1,0 +1,130 @@
+"""`runs --jobs N`: runs executed at once give the records of one at a time, a run waits for its shared prefix,
+--only takes patterns, jobs x engines over the cores warns, and --plan prints what the plan costs."""
+
+import json
+import re
+import threading
+import time
+
+import pytest
+
+from lstm_xor import reports
+from lstm_xor.publish import costs, pool, status
+from lstm_xor.publish import driver as runs
+from lstm_xor.publish.bookdir import Book
+from lstm_xor.publish.plan import plan
+from lstm_xor.records import write_record
+
+REGISTRY = ["fixed-03", "fixed-06", "bptt-k2-lstm-s0", "bptt-k5-lstm-s0"]  # fixed-06 starts from fixed-03 @ 1
+
+
+@pytest.fixture
+def registry(monkeypatch):
+    monkeypatch.setattr(reports, "RUNS", [reports.get(i) for i in REGISTRY])
+    return plan(profile="quick")
+
+
+def _numbers(record):
+    """A record less its times and its environment (what two executions of one run must agree on)."""
+    record = json.loads(json.dumps(record))
+    for key in ("wall_seconds", "environment"):
+        record.pop(key, None)
+    record["history"].pop("epoch_seconds")
+    driver = record.pop("driver")
+    return record, driver["fingerprint"], driver["resumed_from"] and driver["resumed_from"]["run"]
+
+
+@pytest.mark.slow
+def test_two_jobs_write_the_records_of_one(tmp_path, registry):
+    records = {}
+    for jobs in (1, 2):
+        book = tmp_path / f"jobs{jobs}"
+        results = runs.run_all("quick", book=book, summaries=False, jobs=jobs, out=lambda line: None)
+        assert {s for s, _ in results.values()} == {"ok"}, results
+        records[jobs] = {i: _numbers(json.loads((book / "runs" / f"{i}.json").read_text())) for i in REGISTRY}
+    assert records[2] == records[1]
+    assert records[2]["fixed-06"][2] == "fixed-03"  # the shared prefix was used, not recomputed
+
+
+def test_a_run_starts_only_after_its_source_finished(registry):
+    events, lock = [], threading.Lock()
+
+    def run_one(step):
+        with lock:
+            events.append(("start", step.id))
+        time.sleep(0.05)
+        with lock:
+            events.append(("end", step.id))
+        return "ok", ""
+
+    seconds = {s.id: 10.0 if s.id == "fixed-06" else 1.0 for s in registry}  # longest first would pick fixed-06
+    lines = []
+    results = pool.Pool(registry, seconds, 2, run_one, lines.append).run()
+    assert set(results) == set(REGISTRY)
+    assert events.index(("start", "fixed-06")) > events.index(("end", "fixed-03"))
+    assert events[:2] == [("start", "fixed-03"), ("start", "bptt-k2-lstm-s0")]  # two at once
+    assert lines[-1].startswith("[ok     ] ") and lines[-1].endswith("(4 done, 0 running, 0 waiting, about 0.0 s left)")
+    assert sum(line.startswith("[start  ]") for line in lines) == 4
+
+
+def test_a_run_that_raises_fails_alone(registry):
+    def run_one(step):
+        if step.id == "fixed-03":
+            raise OSError("disk full")
+        return "ok", "fine"
+
+    results = pool.Pool(registry, dict.fromkeys(REGISTRY, 1.0), 2, run_one, lambda line: None).run()
+    assert results["fixed-03"] == ("failed", "OSError: disk full")
+    assert {results[i][0] for i in REGISTRY[1:]} == {"ok"}
+
+
+def test_only_takes_ids_and_patterns(registry, tmp_path, capsys):
+    assert [s.id for s in runs.select(registry, ["bptt-*", "fixed-06"])] == REGISTRY[1:]
+    with pytest.raises(ValueError, match=r"no run matches nothing-\*, fixed-99"):
+        runs.select(registry, ["nothing-*", "fixed-03", "fixed-99"])
+    assert runs.main(["--plan", "--profile", "quick", "--book", str(tmp_path), "--only", "bptt-k?-*"]) == 0
+    table = capsys.readouterr().out
+    assert "bptt-k2-lstm-s0" in table and "bptt-k5-lstm-s0" in table and "fixed-03" not in table
+
+
+@pytest.mark.parametrize("jobs, engines, warns", [(2, 1, False), (1, 2, False), (2, 2, True)])
+def test_jobs_times_engines_over_the_cores_warns(monkeypatch, capsys, jobs, engines, warns):
+    monkeypatch.setattr(runs, "cores", lambda: 2)
+    called = {}
+    monkeypatch.setattr(runs, "run_all", lambda *a, **kw: called.update(kw) or {})
+    assert runs.main(["--profile", "quick", "--jobs", str(jobs), "--engines", str(engines)]) == 0
+    err = capsys.readouterr().err
+    assert called["jobs"] == jobs
+    assert ("warning: 2 jobs x 2 engines = 4 processes on 2 cores" in err) == warns
+
+
+def test_plan_prints_what_it_costs(registry, tmp_path, capsys):
+    book = Book(tmp_path)
+    book.runs.mkdir(parents=True)
+    seconds = {"fixed-03": 300.0, "fixed-06": 50.0, "bptt-k2-lstm-s0": 200.0}  # bptt-k5: none, 2 x 100 s
+    for step in registry:
+        if step.id in seconds:
+            resumed = {"run": step.source[0], "epoch": step.source[1]} if step.source else None
+            write_record(book.record(step.id), {"epochs_completed": step.epochs, "driver": {
+                "fingerprint": step.fingerprint, "notebook_seconds": seconds[step.id], "resumed_from": resumed}})
+    assert costs.seconds_per_run(book, registry) == ({**seconds, "bptt-k5-lstm-s0": 200.0}, ["bptt-k5-lstm-s0"])
+    assert costs.wall_time(registry, {**seconds, "bptt-k5-lstm-s0": 200.0}, 1) == 750.0
+    # two jobs: fixed-03 and bptt-k2 at 0; bptt-k5 at 200 (fixed-06 waits for fixed-03); fixed-06 at 300
+    assert runs.main(["--plan", "--profile", "quick", "--book", str(tmp_path), "--jobs", "2"]) == 0
+    out = capsys.readouterr().out
+    assert ("  whole plan: 4 runs, 0.21 process-hours; critical path 5.8 min (fixed-03 -> fixed-06); "
+            "wall time about 6.7 min") in out
+    # no notebooks: every run would run
+    assert "  to run: 4 runs, 0.21 process-hours" in out
+    assert "1 runs without a record estimated from their epochs x the mean seconds per epoch" in out
+    assert status.run_state(book, registry[0])[0] == "stale"
+
+
+def test_runs_without_a_record_are_timed_by_the_runs_finished_here(registry):
+    bptt = [s for s in registry if s.id.startswith("bptt-")]
+    lines = []
+    pool.Pool(bptt, dict.fromkeys(REGISTRY, 100.0), 1, lambda step: time.sleep(0.05) or ("ok", ""), lines.append,
+              estimated=REGISTRY).run()
+    assert "about 3.3 min left" in lines[0]  # two runs of 100 s each: the estimate from no record
+    left = re.search(r"about ([\d.]+) s left", lines[1])  # the first end: the other expected to take as long
+    assert left and float(left.group(1)) < 1.0, lines[1]
