@@ -116,7 +116,7 @@ def test_plan_prints_what_it_costs(registry, tmp_path, capsys):
             "wall time about 6.7 min") in out
     # no notebooks: every run would run
     assert "  to run: 4 runs, 0.21 process-hours" in out
-    assert "1 runs without a record estimated from their epochs x the mean seconds per epoch" in out
+    assert "  1 run without a record estimated from the epochs computed x the mean seconds per epoch" in out
     assert status.run_state(book, registry[0])[0] == "stale"
 
 

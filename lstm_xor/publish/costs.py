@@ -11,6 +11,7 @@ from statistics import mean
 
 from lstm_xor.publish.execute import duration
 from lstm_xor.publish.status import read_checked
+from lstm_xor.render import count
 
 
 def _recorded(book, step):
@@ -95,13 +96,14 @@ def cost_lines(book, steps, states, jobs, force=False):
     lines = [f"cost (from the records' notebook_seconds), at --jobs {jobs}:"]
     for label, part in (("to run", todo), ("whole plan", steps)):
         longest, chain = critical_path(part, seconds)
-        lines.append(f"  {label}: {len(part)} runs, {sum(seconds[s.id] for s in part) / 3600:.2f} process-hours; "
+        hours = sum(seconds[s.id] for s in part) / 3600
+        lines.append(f"  {label}: {count(len(part), 'run')}, {hours:.2f} process-hours; "
                      f"critical path {duration(longest)} ({' -> '.join(chain) or 'none'}); "
                      f"wall time about {duration(wall_time(part, seconds, jobs))}")
     if estimated and len(estimated) == len(steps):
         lines.append("  no records to time the runs by: every run estimated at 1 s per epoch")
     elif estimated:
         shown = ", ".join(estimated[:5]) + (", ..." if len(estimated) > 5 else "")
-        lines.append(f"  {len(estimated)} runs without a record estimated from their epochs x the mean seconds per "
-                     f"epoch of their group's records: {shown}")
+        lines.append(f"  {count(len(estimated), 'run')} without a record estimated from the epochs computed x the "
+                     f"mean seconds per epoch of the group's records: {shown}")
     return lines
