@@ -24,6 +24,7 @@ from lstm_xor.publish import pages
 from lstm_xor.publish.bookdir import TEMPLATE, shown, write_notebook
 from lstm_xor.publish.plan import SHAREABLE, schedule
 from lstm_xor.records import atomic_write, read_json_or_none, read_record, write_record
+from lstm_xor.render import count
 from lstm_xor.tasks import get_task
 from lstm_xor.train.resume import saved_config
 
@@ -214,7 +215,7 @@ def _message(record, step, seconds):
     resumed = record["driver"]["resumed_from"]
     how = f"from {resumed['run']} @ {resumed['epoch']}, " if resumed else ""
     test = record.get("test") or {}
-    return (f"{record['epochs_completed']} epochs ({how}{duration(seconds)}), {record['status']}"
+    return (f"{count(record['epochs_completed'], 'epoch')} ({how}{duration(seconds)}), {record['status']}"
             + (f", {get_task(step.config['task']).summary(test)}" if test else ""))
 
 
