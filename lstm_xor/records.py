@@ -22,6 +22,7 @@ def atomic_write(path, write):
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; the file it replaces is readable by all, like the repo's
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -128,3 +128,11 @@ def test_runs_without_a_record_are_timed_by_the_runs_finished_here(registry):
     assert "about 3.3 min left" in lines[0]  # two runs of 100 s each: the estimate from no record
     left = re.search(r"about ([\d.]+) s left", lines[1])  # the first end: the other expected to take as long
     assert left and float(left.group(1)) < 1.0, lines[1]
+
+
+def test_the_default_jobs_fill_the_cores_without_sharing_one(monkeypatch, capsys):
+    monkeypatch.setattr(runs, "cores", lambda: 2)
+    assert runs.main(["--plan", "--only", "fixed-03"]) == 0  # the full profile: 2 engines a run
+    assert "at --jobs 1:" in capsys.readouterr().out
+    assert runs.main(["--plan", "--only", "fixed-03", "--engines", "1"]) == 0
+    assert "at --jobs 2:" in capsys.readouterr().out

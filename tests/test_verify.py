@@ -107,6 +107,15 @@ def test_the_compared_figures_are_loss_headline_metric_epochs_and_status(committ
     assert rows == {"test loss": True, "sum_accuracy": False, "epochs": True, "status": True}
 
 
+@pytest.mark.parametrize("edit", [lambda test: test.pop("loss"), lambda test: test.update(loss=None)])
+def test_a_committed_record_without_its_test_loss_does_not_pass(committed, edit):
+    record = committed["add-basic-rnn-s0"]
+    edited = json.loads(json.dumps(record))
+    edit(edited["test"])
+    rows = {name: ok for name, *_, ok in compare.compare(edited, record, exact=True)}
+    assert rows["test loss"] is False and rows["sum_accuracy"] is True
+
+
 # -- records that fail without a re-run -------------------------------------------------------------
 
 

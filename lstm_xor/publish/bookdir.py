@@ -4,7 +4,6 @@ atomic writes every page and record goes through."""
 
 import hashlib
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -94,7 +93,6 @@ def shown(path):
 def write_file(path, data):
     """Atomically, and readable by all like any other file of the repository."""
     atomic_write(path, lambda f: f.write(data))
-    os.chmod(path, 0o644)
 
 
 def write_notebook(path, nb):

@@ -48,18 +48,18 @@ def kernel_plan(record):
 
 
 def figures(record):
-    """The figures compared: final test loss, the task's headline metric, epochs, status."""
+    """The figures compared: final test loss, the task's headline metric (None where the record has none),
+    epochs, status."""
     test = record.get("test") or {}
     primary = get_task(record["config"]["task"]).primary
-    named = {"test loss": test.get("loss"), primary: test.get(primary)}
-    return {**{k: v for k, v in named.items() if v is not None},
+    return {"test loss": test.get("loss"), primary: test.get(primary),
             "epochs": record["epochs_completed"], "status": record["status"]}
 
 
 def agrees(name, a, b, exact):
     """Are two values of a figure the same within the tolerance (exact, or the drift one)?"""
     if not (isinstance(a, float) and isinstance(b, float)):
-        return a == b
+        return a == b  # a figure missing on one side (None) never agrees with a number
     if math.isnan(a) or math.isnan(b):
         return math.isnan(a) and math.isnan(b)
     if exact:

@@ -24,10 +24,11 @@ earlier run has computed, which keeps a checkpoint at that epoch (``keep_epochs`
 Checkpoints live in ``<book>/runs/.cache/checkpoints/<id>/`` (git-ignored). A run
 interrupted mid-way continues from its own last checkpoint.
 
-Runs at once. ``--jobs N`` (default: the cores) executes up to N runs at once, each its own
-papermill kernel (``publish.pool``): a run that starts from another's kept checkpoint waits
-until that run has finished, the others take free slots longest first; each record is the one
-a sequential run writes. ``--plan`` adds what the plan costs at those jobs (``publish.costs``).
+Runs at once. ``--jobs N`` (default: as many as the cores hold, cores // engines) executes up
+to N runs at once, each its own papermill kernel (``publish.pool``): a run that starts from
+another's kept checkpoint waits until that run has finished, the others take free slots longest
+first; each record is the one a sequential run writes. ``--plan`` adds what the plan costs at
+those jobs (``publish.costs``).
 
 Profiles. ``full`` is the report of record (the registry as written, 2 engines).
 ``quick`` runs every entry at toy scale (400 parity strings, 16 hidden units, at most 2
@@ -112,8 +113,8 @@ def add_arguments(parser):
     parser.add_argument("--only", nargs="+", metavar="ID",
                         help="run only these registry ids or shell patterns ('bptt-*'; see --plan)")
     parser.add_argument("--jobs", type=int, default=None,
-                        help=f"runs executed at once (default: the number of cores, here {cores()}; 1: one after "
-                             "another in plan order)")
+                        help=f"runs executed at once (default: as many as the cores hold, {cores()} cores // the "
+                             "engines per run; 1: one after another in plan order)")
     parser.add_argument("--engines", type=int, default=None,
                         help="MPI engines per run (default: 2 for full, 1 for quick)")
     parser.add_argument("--force", action="store_true", help="re-execute runs that are already done")
@@ -148,11 +149,12 @@ def main(args):
         parser = argparse.ArgumentParser(prog="python -m lstm_xor runs")
         add_arguments(parser)
         args = parser.parse_args(args)
-    jobs = max(args.jobs or cores(), 1)
+    engines = args.engines or PROFILES[args.profile]["engines"]
+    jobs = max(args.jobs or cores() // engines, 1)  # by default no core runs two processes
     if args.plan:
         _print_plan(args, jobs)
         return 0
-    warning = oversubscribed(jobs, args.engines or PROFILES[args.profile]["engines"])
+    warning = oversubscribed(jobs, engines)
     if warning:
         print(warning, file=sys.stderr)
     t0 = time.perf_counter()

@@ -224,7 +224,6 @@ def _finish(book, step, record, tmp, template):
     write_notebook(book.notebook(step.id), executed(tmp, relative(template), relative(book.notebook(step.id))))
     record["config"]["metrics_path"] = book.record(step.id).name  # the committed record names where it lives
     write_record(book.record(step.id), record)
-    os.chmod(book.record(step.id), 0o644)
     tmp.unlink()
     book.tmp_record(step.id).unlink()
     _stamp_checkpoints(book, step, True)
