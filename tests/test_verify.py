@@ -180,3 +180,11 @@ def test_a_test_loss_edited_by_hand_is_caught(quick_book, tmp_path):
     assert code == 1
     assert "test loss" in out and "<- beyond tolerance" in out
     assert out.splitlines()[-1].endswith("1 failed: fixed-03")
+
+
+def test_a_registry_run_without_a_readable_record_is_verified_and_fails_in_any_selection(committed):
+    records = dict(committed)
+    del records["fixed-03"]  # as load_records leaves out a corrupt or unstamped record
+    assert verify.select(records)[0] == "fixed-03"
+    assert verify.select(records, k=2, seed=0)[0] == "fixed-03"
+    assert "fixed-03" not in verify.select(committed)

@@ -70,16 +70,18 @@ def sample(ids, k, seed):
 
 
 def select(records, only=None, k=None, seed=0):
-    """The run ids to verify: those named in ``only`` (registry ids), k drawn from the recorded ones, or the
-    default selection."""
+    """The run ids to verify: those named in ``only`` (registry ids), or every run without a readable record
+    and then k drawn from the recorded ones or the default selection."""
     if only:
         unknown = [i for i in only if i not in reports.BY_ID]
         if unknown:
             raise ValueError(f"unknown run id(s) {', '.join(unknown)}; see `runs --plan` for the ids")
         return list(only)
+    # a registry run without a readable record is named and fails, whatever the sample: the book is not whole
+    broken = [run.id for run in reports.RUNS if run.id not in records]
     if k:
-        return sample([run.id for run in reports.RUNS if run.id in records], k, seed)
-    return default_selection(records)
+        return broken + sample([run.id for run in reports.RUNS if run.id in records], k, seed)
+    return broken + default_selection(records)
 
 
 # -- one run -----------------------------------------------------------------------------------------
