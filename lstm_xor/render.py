@@ -173,8 +173,9 @@ def mean_sd_text(values, digits=3):
     return f"{np.mean(have):.{digits}f}{sd}"
 
 
-def seconds_text(s):
-    return f"{s:.0f} s" if s < 120 else (f"{s / 60:.1f} min" if s < 7200 else f"{s / 3600:.2f} h")
+def seconds_text(s, digits=0):
+    """'12 s' (with ``digits`` after the point below two minutes), '4.5 min' or '1.25 h'."""
+    return f"{s:.{digits}f} s" if s < 120 else (f"{s / 60:.1f} min" if s < 7200 else f"{s / 3600:.2f} h")
 
 
 def status_text(record):

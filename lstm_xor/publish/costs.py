@@ -9,9 +9,8 @@ free, in plan order with one job, else longest first.
 import heapq
 from statistics import mean
 
-from lstm_xor.publish.execute import duration
 from lstm_xor.publish.status import read_checked
-from lstm_xor.render import count
+from lstm_xor.render import count, seconds_text
 
 
 def _recorded(book, step):
@@ -98,8 +97,8 @@ def cost_lines(book, steps, states, jobs, force=False):
         longest, chain = critical_path(part, seconds)
         hours = sum(seconds[s.id] for s in part) / 3600
         lines.append(f"  {label}: {count(len(part), 'run')}, {hours:.2f} process-hours; "
-                     f"critical path {duration(longest)} ({' -> '.join(chain) or 'none'}); "
-                     f"wall time about {duration(wall_time(part, seconds, jobs))}")
+                     f"critical path {seconds_text(longest, 1)} ({' -> '.join(chain) or 'none'}); "
+                     f"wall time about {seconds_text(wall_time(part, seconds, jobs), 1)}")
     if estimated and len(estimated) == len(steps):
         lines.append("  no records to time the runs by: every run estimated at 1 s per epoch")
     elif estimated:

@@ -45,12 +45,13 @@ from lstm_xor import reports
 from lstm_xor.launch import cores
 from lstm_xor.publish.bookdir import TEMPLATE, Book, seed_book
 from lstm_xor.publish.costs import cost_lines, seconds_per_run
-from lstm_xor.publish.execute import duration, execute_run
+from lstm_xor.publish.execute import execute_run
 from lstm_xor.publish.plan import PROFILES, format_plan, plan
 from lstm_xor.publish.pool import Pool, locked
 from lstm_xor.publish.status import run_state
 from lstm_xor.publish.summaries import execute_summaries
 from lstm_xor.publish.toc import write_toc
+from lstm_xor.render import seconds_text
 
 
 def select(steps, only):
@@ -162,7 +163,7 @@ def main(args):
                       summaries_only=args.summaries_only, jobs=jobs)
     counts = {k: sum(1 for s, _ in results.values() if s == k) for k in ("ok", "skipped", "failed")}
     print(f"{counts['ok']} run, {counts['skipped']} skipped, {counts['failed']} failed "
-          f"in {duration(time.perf_counter() - t0)}")
+          f"in {seconds_text(time.perf_counter() - t0, 1)}")
     failed = [k for k, (s, _) in results.items() if s == "failed"]
     if failed:
         print("failed: " + ", ".join(failed), file=sys.stderr)

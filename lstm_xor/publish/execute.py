@@ -24,7 +24,7 @@ from lstm_xor.publish import pages
 from lstm_xor.publish.bookdir import TEMPLATE, shown, write_notebook
 from lstm_xor.publish.plan import SHAREABLE, schedule
 from lstm_xor.records import atomic_write, read_json_or_none, read_record, write_record
-from lstm_xor.render import count
+from lstm_xor.render import count, seconds_text
 from lstm_xor.tasks import get_task
 from lstm_xor.train.resume import saved_config
 
@@ -174,15 +174,6 @@ def error_text(e):
     return f"{type(e).__name__}: {e}"
 
 
-def duration(seconds):
-    """'12.3 s', '4.5 min' or '1.25 h'."""
-    if seconds < 120:
-        return f"{seconds:.1f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.2f} h"
-
-
 # -- one run --------------------------------------------------------------------------------------
 
 def _put_aside(book, step, tmp, e):
@@ -215,7 +206,7 @@ def _message(record, step, seconds):
     resumed = record["driver"]["resumed_from"]
     how = f"from {resumed['run']} @ {resumed['epoch']}, " if resumed else ""
     test = record.get("test") or {}
-    return (f"{count(record['epochs_completed'], 'epoch')} ({how}{duration(seconds)}), {record['status']}"
+    return (f"{count(record['epochs_completed'], 'epoch')} ({how}{seconds_text(seconds, 1)}), {record['status']}"
             + (f", {get_task(step.config['task']).summary(test)}" if test else ""))
 
 

@@ -12,7 +12,8 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from lstm_xor.publish.costs import next_ready, start_order, waits, wall_time
-from lstm_xor.publish.execute import duration, error_text
+from lstm_xor.publish.execute import error_text
+from lstm_xor.render import seconds_text
 
 
 def locked(write):
@@ -67,7 +68,7 @@ class Pool:
     def _finish(self, future):
         step, t0 = self.running.pop(future)
         status, message = self.results[step.id] = future.result()
-        after = "" if status == "ok" else f" after {duration(time.perf_counter() - t0)}"
+        after = "" if status == "ok" else f" after {seconds_text(time.perf_counter() - t0, 1)}"
         if status == "ok":
             self._learn(step, time.perf_counter() - t0)
         self._say("ok" if status == "ok" else "FAILED", step, message + after)
@@ -87,5 +88,5 @@ class Pool:
 
     def _say(self, label, step, message):
         counts = (f"{len(self.results)} done, {len(self.running)} running, {len(self.pending)} waiting, "
-                  f"about {duration(self.left())} left")
+                  f"about {seconds_text(self.left(), 1)} left")
         self.write(f"[{label:<7}] {step.id}" + (f": {message}" if message else "") + f" ({counts})")

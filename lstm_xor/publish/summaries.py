@@ -20,8 +20,9 @@ from pathlib import Path
 
 from lstm_xor import reports
 from lstm_xor.publish.bookdir import BOOK, ROOT, STAMPS, SUMMARIES, sources_hash, write_notebook
-from lstm_xor.publish.execute import duration, error_text, executed, papermill_execute
+from lstm_xor.publish.execute import error_text, executed, papermill_execute
 from lstm_xor.records import atomic_write, read_json_or_none
+from lstm_xor.render import seconds_text
 
 PACKAGE = Path(__file__).resolve().parents[1]  # lstm_xor/
 # The registry imports each report's runs.py by discovery (importlib), not by an import statement.
@@ -172,7 +173,7 @@ def execute_summaries(book, profile, runs, force=False, out=print):
             out(f"[FAILED ] summary {name}: {error_text(e).splitlines()[0]}")
             continue
         done[name] = new
-        out(f"[summary] {name} ({duration(time.perf_counter() - t0)})")
+        out(f"[summary] {name} ({seconds_text(time.perf_counter() - t0, 1)})")
     if done:
         merged = {**(read_json_or_none(stamp_path(book)) or {}), **done}
         merged = {k: v for k, v in merged.items() if k in SUMMARIES}

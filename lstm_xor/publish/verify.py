@@ -20,10 +20,11 @@ import time
 from lstm_xor import reports
 from lstm_xor.publish.bookdir import BOOK, REPO, Book, shown
 from lstm_xor.publish.compare import compare, kernel_plan, table
-from lstm_xor.publish.execute import duration, execute_run
+from lstm_xor.publish.execute import execute_run
 from lstm_xor.publish.plan import Step, fingerprint, profile_config
 from lstm_xor.publish.status import read_checked, run_state
 from lstm_xor.records import read_record
+from lstm_xor.render import seconds_text
 
 SCRATCH = REPO / "build" / "verify"  # the re-executed book, cleared when verify starts
 BUDGET = 15 * 60  # seconds the default selection is estimated to take: a reader's coffee
@@ -171,7 +172,7 @@ def verify(ids, records, book, scratch=SCRATCH, out=print):
             out(f"[{n}/{len(ids)}] {run_id}: FAILED, {failed[run_id]}")
             continue
         guess = estimate(records[run_id])
-        out(f"[{n}/{len(ids)}] {run_id} (report {reports.part_of(run).report}, {duration(guess)} by its record)")
+        out(f"[{n}/{len(ids)}] {run_id} (report {reports.part_of(run).report}, {seconds_text(guess, 1)} by its record)")
         t0 = time.perf_counter()
         why = verify_run(book, scratch, run, records[run_id], out)
         took = time.perf_counter() - t0
@@ -179,7 +180,8 @@ def verify(ids, records, book, scratch=SCRATCH, out=print):
         if why:
             failed[run_id] = why
         pace = spent / estimated if estimated else 1.0  # this machine today against the records' machine then
-        out(f"    {'FAILED: ' + why if why else 'ok'} ({duration(took)}; about {duration(left * pace)} left)")
+        verdict = f"FAILED: {why}" if why else "ok"
+        out(f"    {verdict} ({seconds_text(took, 1)}; about {seconds_text(left * pace, 1)} left)")
     return failed
 
 
@@ -207,15 +209,15 @@ def main(args, scratch=SCRATCH, out=print):
     records = load_records(book)
     ids = select(records, args.only, args.sample, args.seed)
     total = sum(estimate(records[i]) for i in ids if i in records)
-    out(f"verify: {len(ids)} run(s) of {book.root}, about {duration(total)} by their records "
+    out(f"verify: {len(ids)} run(s) of {book.root}, about {seconds_text(total, 1)} by their records "
         f"(re-executed into {scratch})")
     if args.dry_run:
-        out("\n".join(f"  {i:<32}{duration(estimate(records[i])) if i in records else 'no record':>10}"
+        out("\n".join(f"  {i:<32}{seconds_text(estimate(records[i]), 1) if i in records else 'no record':>10}"
                       for i in ids))
         return 0
     t0 = time.perf_counter()
     failed = verify(ids, records, book, scratch, out)
-    out(f"verified {len(ids)} run(s) in {duration(time.perf_counter() - t0)}: {len(ids) - len(failed)} agree"
+    out(f"verified {len(ids)} run(s) in {seconds_text(time.perf_counter() - t0, 1)}: {len(ids) - len(failed)} agree"
         + (f", {len(failed)} failed: {', '.join(failed)}" if failed else ""))
     for run_id, why in failed.items():
         print(f"verify: {run_id}: {why}", file=sys.stderr)
