@@ -192,3 +192,27 @@ def plot_errors(records, panels, title=""):
     for ax in axes[-1]:
         ax.set_xlabel("epoch e (1-based" + (f"; {REPORT_EPOCHS})" if quoted else ")"))
     return fig
+
+
+def plot_schedule_jump(rows, chance=None):
+    """The report's loss at the end of our epoch 21 (the first at the new rate) against that rate, beside the
+    loss at the end of epoch 20 that every run shares: rows as evidence.schedule_jump's; chance drawn if given."""
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(WIDTH, ROW_HEIGHT * 1.2), layout="constrained")
+    rates = np.array([r["rate"] for r in rows])
+    ax.plot(rates, [r["after"] for r in rows], color="tab:red", **{**REPORT_MARKER, "markersize": 11},
+            label="end of epoch 21, the first at the new rate (the report's Epoch:20)")
+    for rate in sorted(set(rates)):  # one label per rate: the runs at it, by their number in the report
+        at = [r for r in rows if r["rate"] == rate]
+        numbers = [int(r["run"].split("-")[1]) for r in at]
+        name = f"{numbers[0]}-{numbers[-1]}" if len(numbers) > 1 else f"{numbers[0]}"
+        ax.annotate(f"run {name}", (rate, at[0]["after"]), textcoords="offset points", xytext=(0, 9),
+                    ha="center", fontsize=8)
+    ax.axhline(rows[0]["before"], color="tab:blue", lw=1.2,
+               label=f"end of epoch 20, every run ({rows[0]['before']}; the report's Epoch:19)")
+    if chance:
+        ax.axhline(chance, color="0.5", lw=1, linestyle="--", label=f"chance ({chance:.0f})")
+    ax.set(xscale="log", yscale="log", xlabel="learning rate from epoch 21", ylabel="loss (report's scale)",
+           xlim=(rates.min() / 3, rates.max() * 3), title="Runs 11-27: the loss at the rate change against the rate")
+    ax.legend(loc="upper left", bbox_to_anchor=(0.01, 0.9), fontsize=LEGEND_FONTSIZE, frameon=False)
+    return fig

@@ -195,6 +195,31 @@ REPORT_RUNS = [
 ]
 
 
+# Runs the report continued from another's end (its own words in each entry's note): {run: the run it continues}.
+CONTINUES = {"fixed-06": "fixed-03", "variable-05": "variable-04", "variable-08": "variable-05",
+             "variable-20": "variable-19", "variable-26": "variable-22", "variable-27": "variable-26"}
+
+# Figures the report prints outside its runs' entries: {name: (value, where it prints it, its words quoted: '...'
+# joins pieces of one passage)}. Its text carries line numbers from its section 2 on; the first ones have none.
+TEXT_FIGURES = {
+    "fixed_batches": (2500, "§2, Description of the datasets: 'divided into 2500 batches each having size of 32'"),
+    "fixed_batches_per_rank": (500, "§2: 'When Type1 dataset is used ..., each process handled 500 batches'"),
+    "variable_batches": (2521, "§2: '80000 samples are divided into 2521 batches each having variable size'"),
+    "variable_batches_per_rank": (501, "§2: 'in execution with Type2 dataset, 501 batches of data are handled by "
+                                       "each process'"),
+    "variable_last_batch": (30, "§2: 'The 2521th batch having 30 samples of data was not used for training'"),
+    "fixed_plot_iterations": (10000, "§4, under the loss plot of run 6 (after line 236): 'Number of iterations =10000 "
+                                     "(500 values of averaged batch losses in 20 epochs)'"),
+    "fixed_plot_per_epoch": (500, "the same caption: '500 values ... in 20 epochs'"),
+    "variable_plot_iterations": (63000, "§4, under the loss plot of run 27 (after line 572): 'Number of iterations = "
+                                        "63000 (504 values of averaged batch losses in 125 epochs)'"),
+    "variable_plot_per_epoch": (504, "the same caption: '504 values ... in 125 epochs'"),
+    "last_loss_more_by": (1, "lines 573-575: 'Final epoch loss is more in Run 27 by 1 ... but the accuracy is "
+                             "high by 2.6 %' (run 27 against run 26)"),
+    "accuracy_higher_by": (2.6, "the same sentence: 'but the accuracy is high by 2.6 %'"),
+}
+
+
 # Our own parity runs: what a sound setup does with the report's task. Each names only what differs from
 # RunConfig's defaults.
 LONG = "100,200,500"  # longer strings than any trained on
@@ -262,7 +287,7 @@ PART = Part(
     report="000",
     caption="Report 000: LSTM XOR",
     pages=("parity.md",),
-    summaries=("summary/report.ipynb", "summary/causes.ipynb", "summary/ours.ipynb"),
+    summaries=("summary/report.ipynb", "summary/evidence.ipynb", "summary/causes.ipynb", "summary/ours.ipynb"),
     groups=GROUPS + causes_runs.groups(REPORT, FIXED, VARIABLE) + PARITY_GROUPS,
     describe=describe,
     compare=report000_pages.compare,

@@ -71,7 +71,8 @@ def report_runs(group):
     return [r for r in report000.REPORT_RUNS if r.group == group]
 
 
-def _table(head, rows):
+def markdown_table(head, rows):
+    """A Markdown table: a header of ``head`` and the already formatted ``rows`` ('| a | b |')."""
     return f"| {' | '.join(head)} |\n|" + "---|" * len(head) + "\n" + "\n".join(rows)
 
 
@@ -86,7 +87,7 @@ def status_table(records, group, runs_dir):
         ours = (status_text(rec), _first_solved(rec)) if rec else ("not run yet", "–")
         rows.append(f"| {link(run.id, records, runs_dir)} | {_schedule_text(run)} | {epochs} | {rep_status} "
                     f"| {ours[0]} | {ours[1]} |")
-    return _table(head, rows)
+    return markdown_table(head, rows)
 
 
 def loss_table(records, group, runs_dir):
@@ -106,7 +107,7 @@ def loss_table(records, group, runs_dir):
             ours_min = number_text(None if m is None else m / report_scale(rec))
         rows.append(f"| {link(run.id, records, runs_dir)} | {printed.get('last_epoch_loss', '–')} | {last} | {mean} "
                     f"| {printed.get('min_batch_loss', '–')} | {ours_min} |")
-    return _table(head, rows)
+    return markdown_table(head, rows)
 
 
 def accuracy_table(records, group, runs_dir):
@@ -125,7 +126,7 @@ def accuracy_table(records, group, runs_dir):
             first = _first_solved(rec)
         rows.append(f"| {link(run.id, records, runs_dir)} | {_report_count(r, 'last_bit')} | {ours_bit} "
                     f"| {_report_count(r, 'sequence')} | {ours_seq} | {first} |")
-    return _table(head, rows)
+    return markdown_table(head, rows)
 
 
 def quoted_epochs_table(records, runs_dir):
@@ -140,7 +141,7 @@ def quoted_epochs_table(records, runs_dir):
             last, mean = (number_text(losses[e][0]), number_text(losses[e][1])) if e < len(losses) else \
                 (("not run yet",) * 2 if not rec else ("–", "–"))
             rows.append(f"| {link(run.id, records, runs_dir)} | {e + 1} | {v} | {last} | {mean} |")
-    return _table(head, rows)
+    return markdown_table(head, rows)
 
 
 def _reach(record, key, threshold):
@@ -206,7 +207,7 @@ def reach_table(records, pairs, runs_dir):
             cells.append(f"iteration {it} ({it / n:.2f} epoch)" if it else
                          ("–" if _labels_per_iteration(rec["config"]) is None else "not reached"))
             rows.append(f"| {label} | " + " | ".join(cells) + " |")
-    return _table(head, rows)
+    return markdown_table(head, rows)
 
 
 def runs_table(records, ids, runs_dir):
@@ -219,7 +220,7 @@ def runs_table(records, ids, runs_dir):
         if c["curriculum_epochs"]:
             data += f", curriculum over {c['curriculum_epochs']:g} epoch"
         rows.append(f"| {link(run_id, records, runs_dir)} | {data} | {c['labels']} | {c['epochs']} | {run.expect} |")
-    return _table(("run", "data", "labels", "epochs (planned)", "expected"), rows)
+    return markdown_table(("run", "data", "labels", "epochs (planned)", "expected"), rows)
 
 
 def outcome_table(records, ids, runs_dir):
@@ -236,7 +237,7 @@ def outcome_table(records, ids, runs_dir):
         else:
             cells = ["–"] * 4 + [status_text(rec) if rec else "not run yet"]
         rows.append(f"| {link(run_id, records, runs_dir)} | " + " | ".join(cells) + " |")
-    return _table(head, rows)
+    return markdown_table(head, rows)
 
 
 def long_strings_table(records, ids, runs_dir):
@@ -255,4 +256,4 @@ def long_strings_table(records, ids, runs_dir):
             r = rec["extra_tests"].get(str(n))
             cells.append(f"{100 * r['last_bit_accuracy']:.2f}% / {100 * r['sequence_accuracy']:.2f}%" if r else "–")
         rows.append(f"| {link(run_id, records, runs_dir)} | " + " | ".join(cells) + " |")
-    return _table(head, rows)
+    return markdown_table(head, rows)
