@@ -119,3 +119,27 @@ def test_the_page_is_in_the_part_and_its_prose_numbers_are_the_registrys():
     assert all(r.params["lr_schedule"].startswith(f"0:0.00035,{evidence.SCHEDULE_EPOCH}:")
                for r in report000.REPORT_RUNS if r.id in {row["run"] for row in rows})
     assert "one batch of 32 strings" in prose and evidence.LENGTH == 50
+
+
+def _prose(path):
+    return " ".join(" ".join(c.source.split()) for c in nbformat.read(path, as_version=4).cells
+                    if c.cell_type == "markdown")
+
+
+def test_the_chapter_no_longer_calls_runs_4_and_5_a_plateau_and_marks_its_readings():
+    book = REPO / "book"
+    causes, report = _prose(book / "summary" / "causes.ipynb"), _prose(book / "summary" / "report.ipynb")
+    intro, parity = _prose(book / "intro.ipynb"), " ".join((book / "parity.md").read_text().split())
+    for text in (causes, report, intro, parity):
+        assert "sat at chance" not in text and "eight failing" not in text
+    assert "a plateau like the one the report's fixed-length runs 4 and 5" not in causes
+    runs = {run.id: run.report for run in report000.REPORT_RUNS}
+    ends = f"ended *above* chance ({runs['fixed-04']['last_epoch_loss']} and {runs['fixed-05']['last_epoch_loss']} " \
+           f"against {evidence.chance_loss():.0f})"
+    assert ends in causes and f"ended at {runs['fixed-04']['last_epoch_loss']}, above chance" in causes
+    assert "never got more than 2% below chance" in causes and evidence.chance()["run4_min_ratio"] > 0.98
+    assert "no reshuffle is **a reading**" in parity and "none is **a reading**" in parity
+    assert "no reshuffle: a reading" in report and "no clipping, our reading" in causes
+    lr = {run.id: run.params.get("lr") for run in report000.REPORT_RUNS}
+    assert (lr["fixed-04"], lr["variable-03"]) == (0.0008, 0.0004), "the two configurations the intro names"
+    assert "(fixed length at lr 0.0008, variable length at lr 0.0004)" in intro
