@@ -24,7 +24,7 @@ def registry(monkeypatch):
     return plan(profile="quick")
 
 
-def _numbers(record):
+def run_numbers(record):
     """A record less its times and its environment (what two executions of one run must agree on)."""
     record = json.loads(json.dumps(record))
     for key in ("wall_seconds", "environment"):
@@ -41,7 +41,7 @@ def test_two_jobs_write_the_records_of_one(tmp_path, registry):
         book = tmp_path / f"jobs{jobs}"
         results = runs.run_all("quick", book=book, summaries=False, jobs=jobs, out=lambda line: None)
         assert {s for s, _ in results.values()} == {"ok"}, results
-        records[jobs] = {i: _numbers(json.loads((book / "runs" / f"{i}.json").read_text())) for i in REGISTRY}
+        records[jobs] = {i: run_numbers(json.loads((book / "runs" / f"{i}.json").read_text())) for i in REGISTRY}
     assert records[2] == records[1]
     assert records[2]["fixed-06"][2] == "fixed-03"  # the shared prefix was used, not recomputed
 
@@ -136,3 +136,30 @@ def test_the_default_jobs_fill_the_cores_without_sharing_one(monkeypatch, capsys
     assert "at --jobs 1:" in capsys.readouterr().out
     assert runs.main(["--plan", "--only", "fixed-03", "--engines", "1"]) == 0
     assert "at --jobs 2:" in capsys.readouterr().out
+
+
+def test_while_runs_go_on_a_status_line_names_each_running_runs_epoch(registry):
+    bptt = [s for s in registry if s.id.startswith("bptt-")]
+    lines = []
+    pool.Pool(bptt, dict.fromkeys(REGISTRY, 1.0), 2, lambda step: time.sleep(0.3) or ("ok", ""), lines.append,
+              progress=lambda step: 1, every=0.05).run()
+    status_lines = [line for line in lines if line.startswith("[running]")]
+    assert status_lines, lines
+    assert status_lines[0].startswith("[running] bptt-k2-lstm-s0 epoch 1 of 2, bptt-k5-lstm-s0 epoch 1 of 2 (0 done, "
+                                      "2 running, 0 waiting, about ")
+
+
+def test_the_plan_on_a_cluster_and_with_shared_cores(registry, tmp_path, monkeypatch, capsys):
+    book = Book(tmp_path)
+    book.runs.mkdir(parents=True)
+    assert runs.main(["--plan", "--profile", "quick", "--book", str(tmp_path), "--cluster", "slurm"]) == 0
+    out = capsys.readouterr().out  # no records: 1 s an epoch, and every run at once but fixed-06 after fixed-03
+    assert "on a cluster that starts every run once its prefix is ready:" in out
+    assert "critical path 3.0 s (fixed-03 -> fixed-06); wall time about 3.0 s" in out
+    monkeypatch.setattr(runs, "cores", lambda: 2)
+    assert runs.main(["--plan", "--profile", "quick", "--book", str(tmp_path), "--jobs", "2", "--engines", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "wall time about 8.0 s" in out  # 4 s at two jobs, twice as long on cores they share
+    assert "2 jobs x 2 engines on 2 cores: wall times scaled by 2 (runs sharing cores go slower)" in out
+    with pytest.raises(ValueError, match="--partition and --time go with --cluster slurm"):
+        runs.main(["--profile", "quick", "--partition", "debug"])

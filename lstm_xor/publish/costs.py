@@ -88,17 +88,25 @@ def critical_path(steps, seconds):
     return ends[chain[0]], chain[::-1]
 
 
-def cost_lines(book, steps, states, jobs, force=False):
-    """The plan's cost at ``jobs`` for the runs `runs` would run and for the whole plan, as lines of text."""
+def cost_lines(book, steps, states, jobs, force=False, engines=1, cores=None):
+    """The plan's cost at ``jobs`` (None: a cluster, every ready run at once) for the runs `runs` would run and for
+    the whole plan, as lines of text. With ``cores``, runs of ``engines`` processes that together exceed them are
+    taken to slow down in proportion (they share the cores)."""
     seconds, estimated = seconds_per_run(book, steps)
     todo = [s for s in steps if force or states[s.id][0] != "done"]
-    lines = [f"cost (from the records' notebook_seconds), at --jobs {jobs}:"]
+    where = f"at --jobs {jobs}" if jobs else "on a cluster that starts every run once its prefix is ready"
+    lines = [f"cost (from the records' notebook_seconds), {where}:"]
+    shared = max(jobs * engines / cores, 1.0) if jobs and cores else 1.0
     for label, part in (("to run", todo), ("whole plan", steps)):
         longest, chain = critical_path(part, seconds)
         hours = sum(seconds[s.id] for s in part) / 3600
+        wall = wall_time(part, seconds, jobs or max(len(part), 1)) * shared
         lines.append(f"  {label}: {count(len(part), 'run')}, {hours:.2f} process-hours; "
                      f"critical path {seconds_text(longest, 1)} ({' -> '.join(chain) or 'none'}); "
-                     f"wall time about {seconds_text(wall_time(part, seconds, jobs), 1)}")
+                     f"wall time about {seconds_text(wall, 1)}")
+    if shared > 1:
+        lines.append(f"  {jobs} jobs x {engines} engines on {cores} cores: wall times scaled by {shared:.2g} "
+                     "(runs sharing cores go slower)")
     if estimated and len(estimated) == len(steps):
         lines.append("  no records to time the runs by: every run estimated at 1 s per epoch")
     elif estimated:

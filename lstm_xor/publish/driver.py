@@ -37,6 +37,7 @@ whole pipeline can be tested in minutes.
 """
 
 import argparse
+import signal
 import sys
 import time
 from fnmatch import fnmatchcase
@@ -44,8 +45,9 @@ from fnmatch import fnmatchcase
 from lstm_xor import reports
 from lstm_xor.launch import cores
 from lstm_xor.publish.bookdir import TEMPLATE, Book, seed_book
+from lstm_xor.publish.cluster import CLUSTERS, SlurmRuns
 from lstm_xor.publish.costs import cost_lines, seconds_per_run
-from lstm_xor.publish.execute import execute_run
+from lstm_xor.publish.execute import epochs_done, execute_run, local
 from lstm_xor.publish.plan import PROFILES, format_plan, plan
 from lstm_xor.publish.pool import Pool, locked
 from lstm_xor.publish.status import run_state
@@ -80,11 +82,12 @@ def _to_run(book, steps, force, write):
 
 
 def run_all(profile="full", only=None, engines=None, force=False, book=None, runs=None, summaries=True,
-            template=TEMPLATE, out=None, timeout=None, summaries_only=False, jobs=1):
+            template=TEMPLATE, out=None, timeout=None, summaries_only=False, jobs=1, cluster=None):
     """Execute the plan (or the runs named in ``only``), up to ``jobs`` at once; returns {run id: (status, message)}.
 
     status: 'ok', 'skipped' (already done with these parameters) or 'failed'. The summaries whose inputs
-    changed are re-executed after the runs (every one with ``force`` and ``summaries_only``).
+    changed are re-executed after the runs (every one with ``force`` and ``summaries_only``). ``cluster``:
+    a function of the book and ``out`` giving the executor of ``publish.cluster`` (None: here).
     """
     runs = reports.RUNS if runs is None else runs
     steps = [] if summaries_only else select(plan(runs, profile, engines), only)
@@ -93,11 +96,21 @@ def run_all(profile="full", only=None, engines=None, force=False, book=None, run
     book.runs.mkdir(parents=True, exist_ok=True)
     write = locked(out or (lambda line: print(line, flush=True)))
     todo, results = _to_run(book, steps, force, write)
+    executor = cluster(book, write) if cluster and todo else None
+    if executor:
+        executor.cancel_leftovers()
+        jobs = jobs or len(todo)  # by default every ready run is submitted: the cluster queues them
+
     def run_one(step):
-        return execute_run(book, step, profile, template, timeout, force, write)
+        return execute_run(book, step, profile, template, timeout, force, write, executor or local)
 
     seconds, estimated = seconds_per_run(book, steps)
-    results.update(Pool(todo, seconds, jobs, run_one, write, estimated).run())
+    try:
+        results.update(Pool(todo, seconds, max(jobs or 1, 1), run_one, write, estimated,
+                            progress=lambda step: epochs_done(book, step)).run())
+    finally:
+        if executor:
+            executor.close()
     write_toc(book, runs)
     if summaries:
         for name in execute_summaries(book, profile, runs, force and summaries_only, out=write):
@@ -115,7 +128,14 @@ def add_arguments(parser):
                         help="run only these registry ids or shell patterns ('bptt-*'; see --plan)")
     parser.add_argument("--jobs", type=int, default=None,
                         help=f"runs executed at once (default: as many as the cores hold, {cores()} cores // the "
-                             "engines per run; 1: one after another in plan order)")
+                             "engines per run; with --cluster every run that is ready; 1: one after another in "
+                             "plan order)")
+    parser.add_argument("--cluster", choices=CLUSTERS, default=None,
+                        help="submit each run as a job of this batch system instead of running it here "
+                             "(the book's folder must be on a filesystem the nodes share)")
+    parser.add_argument("--partition", default=None, help="with --cluster slurm: the partition (default: Slurm's)")
+    parser.add_argument("--time", dest="time_limit", default=None,
+                        help="with --cluster slurm: each job's time limit, as sbatch --time takes it (e.g. 2:00:00)")
     parser.add_argument("--engines", type=int, default=None,
                         help="MPI engines per run (default: 2 for full, 1 for quick)")
     parser.add_argument("--force", action="store_true", help="re-execute runs that are already done")
@@ -129,11 +149,14 @@ def add_arguments(parser):
                              "inputs changed (with --force: every one)")
 
 
-def _print_plan(args, jobs):
+def _print_plan(args, jobs, engines):
     steps = select(plan(profile=args.profile, engines=args.engines), args.only)
     book = Book(args.book or PROFILES[args.profile]["book"])
     states = {s.id: run_state(book, s) for s in steps}
-    print(format_plan(steps, args.profile, states, cost_lines(book, steps, states, jobs, args.force)))
+    slots = jobs if not args.cluster or args.jobs else None  # a cluster: every run that is ready
+    cores_here = None if args.cluster else cores()
+    print(format_plan(steps, args.profile, states,
+                      cost_lines(book, steps, states, slots, args.force, engines, cores_here)))
 
 
 def oversubscribed(jobs, engines):
@@ -144,6 +167,10 @@ def oversubscribed(jobs, engines):
             "the runs will share cores and each go slower")
 
 
+def _interrupted(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(args):
     """`python -m lstm_xor runs` with parsed arguments (or a list of them); the exit status."""
     if isinstance(args, list | tuple):
@@ -152,15 +179,28 @@ def main(args):
         args = parser.parse_args(args)
     engines = args.engines or PROFILES[args.profile]["engines"]
     jobs = max(args.jobs or cores() // engines, 1)  # by default no core runs two processes
+    if args.cluster is None and (args.partition or args.time_limit):
+        raise ValueError("--partition and --time go with --cluster slurm")
     if args.plan:
-        _print_plan(args, jobs)
+        _print_plan(args, jobs, engines)
         return 0
-    warning = oversubscribed(jobs, engines)
+    warning = None if args.cluster else oversubscribed(jobs, engines)
     if warning:
         print(warning, file=sys.stderr)
+    cluster = None
+    if args.cluster:
+        def cluster(book, out):
+            return SlurmRuns(book, args.partition, args.time_limit, out)
+        # a driver stopped by SIGTERM cancels its jobs, as after Ctrl-C, rather than leave them running
+        previous = signal.signal(signal.SIGTERM, _interrupted)
     t0 = time.perf_counter()
-    results = run_all(args.profile, args.only, args.engines, args.force, args.book, summaries=args.summaries,
-                      summaries_only=args.summaries_only, jobs=jobs)
+    try:
+        results = run_all(args.profile, args.only, args.engines, args.force, args.book, summaries=args.summaries,
+                          summaries_only=args.summaries_only, jobs=args.jobs if args.cluster else jobs,
+                          cluster=cluster)
+    finally:
+        if args.cluster:
+            signal.signal(signal.SIGTERM, previous)
     counts = {k: sum(1 for s, _ in results.values() if s == k) for k in ("ok", "skipped", "failed")}
     print(f"{counts['ok']} run, {counts['skipped']} skipped, {counts['failed']} failed "
           f"in {seconds_text(time.perf_counter() - t0, 1)}")

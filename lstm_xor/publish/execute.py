@@ -30,13 +30,20 @@ from lstm_xor.train.resume import saved_config
 
 # -- where a run starts ---------------------------------------------------------------------------
 
-def _checkpoint_meta(path):
+def checkpoint_meta(path):
+    """A checkpoint's meta (its epoch, history, config), or None for a half-written or foreign file."""
     import numpy as np
     try:
         with np.load(path, allow_pickle=False) as z:
             return json.loads(str(z["meta"]))
     except Exception:  # a half-written or foreign file is simply not a candidate
         return None
+
+
+def epochs_done(book, step):
+    """The epochs a running run has finished so far, from its own last checkpoint (0 before the first)."""
+    meta = checkpoint_meta(book.checkpoints / step.id / "checkpoint.npz")
+    return meta.get("epoch", 0) if meta else 0
 
 
 def _compatible(meta, config, k):
@@ -84,14 +91,14 @@ def find_start(book, step, force=False):
     """
     best = None
     for k, _, path, run_id in sorted(_kept_checkpoints(book, step), key=lambda c: (c[0], c[1]), reverse=True):
-        meta = _checkpoint_meta(path)
+        meta = checkpoint_meta(path)
         if _compatible(meta, step.config, k):
             best = ("copy", k, path, run_id, meta)
             break
     own = book.checkpoints / step.id / "checkpoint.npz"
     if not (_interrupted(book, step, force) and own.exists()):
         return best, ""
-    meta = _checkpoint_meta(own)
+    meta = checkpoint_meta(own)
     if meta is None:
         instead = f"{best[3]}'s kept checkpoint after epoch {best[1]}" if best else "epoch 0"
         return best, f"checkpoint {shown(own)} is truncated or corrupt: starting from {instead}"
@@ -220,9 +227,15 @@ def _finish(book, step, record, tmp, template):
     _stamp_checkpoints(book, step, True)
 
 
-def execute_run(book, step, profile, template=TEMPLATE, timeout=None, force=False, out=print):
+def local(notebook, output, cwd, log, timeout, step):
+    """Execute a run's page here, in a kernel of this machine."""
+    papermill_execute(notebook, output, cwd, log, timeout=timeout)
+
+
+def execute_run(book, step, profile, template=TEMPLATE, timeout=None, force=False, out=print, executor=local):
     """Execute one step; returns (status, message). Never raises for a run's own failure. ``force``: never from
-    the run's own checkpoint; ``out`` hears of a checkpoint that could not be read."""
+    the run's own checkpoint; ``out`` hears of a checkpoint that could not be read; ``executor`` executes the
+    page (``local``, or a cluster's: ``publish.cluster``)."""
     start, note = (None, "") if step.valid else find_start(book, step, force)
     if note:
         out(f"[note   ] {step.id}: {note}")
@@ -235,7 +248,7 @@ def execute_run(book, step, profile, template=TEMPLATE, timeout=None, force=Fals
     try:
         log = book.cache / "logs" / f"{step.id}.log"
         log.unlink(missing_ok=True)
-        papermill_execute(pages.run_page(template, step.run, values, start), tmp, book.runs, log, timeout=timeout)
+        executor(pages.run_page(template, step.run, values, start), tmp, book.runs, log, timeout, step)
         record = read_record(book.tmp_record(step.id))
         if record.get("config", {}).get("metrics_path") != values["metrics_path"] or "driver" in record:
             raise RuntimeError(f"the notebook ran but wrote no new record at {book.tmp_record(step.id)}")

@@ -4,7 +4,8 @@ Each run is its own papermill kernel (``publish.execute``), so a thread per runn
 enough: the threads only wait. A run that starts from another's kept checkpoint waits until
 that run has finished; everything else takes a slot as soon as one is free (``publish.costs``:
 plan order with one job, else longest first). Each finished run is a line with the counts
-and the time left, estimated from the records' timings.
+and the time left, estimated from the records' timings; while runs go on, a status line every
+minute names each running run's epoch.
 """
 
 import threading
@@ -28,13 +29,15 @@ def locked(write):
 
 class Pool:
     """Up to ``jobs`` runs at once, each in a thread calling run_one(step) -> (status, message); ``seconds``:
-    each run's expected time, those in ``estimated`` re-estimated from the runs finished here."""
+    each run's expected time, those in ``estimated`` re-estimated from the runs finished here; ``progress``:
+    a running step's epochs done, shown every ``every`` seconds while nothing starts or ends."""
 
-    def __init__(self, steps, seconds, jobs, run_one, write, estimated=()):
+    def __init__(self, steps, seconds, jobs, run_one, write, estimated=(), progress=None, every=60.0):
         self.sources, self.seconds, self.jobs = waits(steps), dict(seconds), jobs
         self.estimated, self.rates = set(estimated), []  # runs timed by no record; seconds per epoch seen here
         self.pending = start_order(steps, seconds, jobs)
         self.run_one, self.write = run_one, write
+        self.progress, self.every = progress, every
         self.running = {}  # future: (step, when it started)
         self.results = {}
 
@@ -44,9 +47,11 @@ class Pool:
             try:
                 while self.pending or self.running:
                     self._start_ready(pool)
-                    done, _ = wait(self.running, return_when=FIRST_COMPLETED)
+                    done, _ = wait(self.running, timeout=self.every, return_when=FIRST_COMPLETED)
                     for future in done:
                         self._finish(future)
+                    if not done and self.progress:
+                        self._status()
             except BaseException:
                 self.pending = []
                 pool.shutdown(wait=False, cancel_futures=True)
@@ -86,7 +91,13 @@ class Pool:
         remaining.update({s.id: self.seconds[s.id] for s in self.pending})
         return wall_time([s for s, _ in self.running.values()] + self.pending, remaining, self.jobs)
 
+    def _counts(self):
+        return (f"{len(self.results)} done, {len(self.running)} running, {len(self.pending)} waiting, "
+                f"about {seconds_text(self.left(), 1)} left")
+
     def _say(self, label, step, message):
-        counts = (f"{len(self.results)} done, {len(self.running)} running, {len(self.pending)} waiting, "
-                  f"about {seconds_text(self.left(), 1)} left")
-        self.write(f"[{label:<7}] {step.id}" + (f": {message}" if message else "") + f" ({counts})")
+        self.write(f"[{label:<7}] {step.id}" + (f": {message}" if message else "") + f" ({self._counts()})")
+
+    def _status(self):
+        at = ", ".join(f"{s.id} epoch {self.progress(s)} of {s.epochs}" for s, _ in self.running.values())
+        self.write(f"[running] {at} ({self._counts()})")
