@@ -3,6 +3,8 @@
 
 import json
 import re
+import subprocess
+import sys
 import threading
 import time
 
@@ -13,7 +15,7 @@ from lstm_xor.publish import costs, pool, status
 from lstm_xor.publish import driver as runs
 from lstm_xor.publish.bookdir import Book
 from lstm_xor.publish.plan import plan
-from lstm_xor.records import write_record
+from lstm_xor.records import read_record, write_record
 
 REGISTRY = ["fixed-03", "fixed-06", "bptt-k2-lstm-s0", "bptt-k5-lstm-s0"]  # fixed-06 starts from fixed-03 @ 1
 
@@ -163,3 +165,36 @@ def test_the_plan_on_a_cluster_and_with_shared_cores(registry, tmp_path, monkeyp
     assert "2 jobs x 2 engines on 2 cores: wall times scaled by 2 (runs sharing cores go slower)" in out
     with pytest.raises(ValueError, match="--partition and --time go with --cluster slurm"):
         runs.main(["--profile", "quick", "--partition", "debug"])
+
+
+@pytest.mark.slow
+def test_a_driver_killed_mid_plan_at_two_jobs_loses_nothing_done(tmp_path):
+    """kill -9 of a real `runs --jobs 2` once its first run is in the book: its kernels end, every record left is
+    whole, and the next `runs` skips what was done and completes the rest."""
+    import psutil
+
+    ids = ["fixed-03", "bptt-k2-lstm-s0", "bptt-k5-lstm-s0"]
+    argv = [sys.executable, "-m", "lstm_xor", "runs", "--profile", "quick", "--book", str(tmp_path), "--jobs", "2",
+            "--no-summaries", "--only", *ids]
+    driver = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    first = None
+    for line in driver.stdout:
+        if line.startswith("[ok     ]"):
+            first = line.split()[2].rstrip(":")
+            break
+    children = psutil.Process(driver.pid).children(recursive=True)
+    driver.kill()
+    driver.wait(timeout=30)
+    assert first, "no run finished before the driver ended"
+    psutil.wait_procs(children, timeout=30)
+    assert not [p for p in children if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]  # kernels gone too
+    book = Book(tmp_path)
+    done = {p.stem: p.read_bytes() for p in book.runs.glob("*.json")}
+    assert first in done
+    for name in done:
+        assert read_record(book.record(name))["driver"]["fingerprint"]  # whole and stamped
+    again = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stdout + again.stderr
+    for name, data in done.items():
+        assert f"[skipped] {name}" in again.stdout and book.record(name).read_bytes() == data
+    assert {p.stem for p in book.runs.glob("*.json")} == set(ids)
