@@ -93,7 +93,8 @@ def test_the_exploration_notebook_runs_under_papermill(tmp_path, flag, bits, sho
     assert done.returncode == 0, done.stderr[-2000:]
     outputs = _outputs(nb)
     assert not [o for o in outputs if o.get("output_type") == "error"]
-    assert sum("image/png" in o.get("data", {}) for o in outputs) == 2
+    assert sum("image/png" in o.get("data", {}) for o in outputs) == 2, "the widgets draw into their own outputs"
+    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs), "the explorer"
     text = "".join("".join(o.get("text", "")) for o in outputs)
     assert "without the 4 most correlated" in text and f"looking at bits {shown}\n" in text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["explore.ipynb", "tmp"] and not list(scratch.iterdir())

@@ -9,6 +9,8 @@ from lstm_xor.config import Launch, RunConfig
 from lstm_xor.tasks.parity import TASK, batch_arrays
 from lstm_xor.train.loop import train
 
+CORRELATION_STRINGS = 200  # test strings whose every step the correlations with the parity are taken over
+STEP_STRINGS = 500  # test strings whose steps the accuracies are taken over
 BITS_HELP = ("a non-empty string of 0s and 1s (papermill: `-r bits 0110`; `-p bits 0110` passes the number 110, "
              "which is read as its digits, so its leading zeros are lost)")
 
@@ -61,7 +63,7 @@ def trace(model, bits):
     return np.array(p1), np.array(hidden), (np.array(cell) if cell else None)
 
 
-def parity_correlation(model, data, n=200):
+def parity_correlation(model, data, n=CORRELATION_STRINGS):
     """Each top-layer unit's correlation with the running parity, over every step of n strings: (H,)."""
     states, labels = [], []
     for bits, length in zip(data.bits[:n], data.lengths[:n], strict=True):
@@ -88,7 +90,7 @@ def without_units(model, units):
         W[:, units] = saved
 
 
-def step_accuracy(model, data, n=500):
+def step_accuracy(model, data, n=STEP_STRINGS):
     """The share of steps whose running parity the model predicts, over the first n strings of ``data``."""
     x, lengths, y = batch_arrays(data, np.arange(min(n, len(data))), "prefix", model.dtype)
     out, _ = model.forward(x, lengths)
