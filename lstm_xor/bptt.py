@@ -12,6 +12,11 @@ the full BPTT gradient (the compensation of Tallec and Ollivier 2017, with a
 constant truncation probability; d2l's xi_t = 1/pi_t with pi_t = 1 - p). Every
 rank draws the cuts from the same generator and the global batch's length, so
 all ranks take the same number of optimiser steps and all-reduces.
+
+Also here: the gradient probes of report 004 (the state gradient's norm against
+the distance, in the model's dtype or float64; the mean and spread of sampled
+randomized gradients against the full one) and the exploding start (recurrent
+weights scaled to a spectral radius above 1).
 """
 
 import numpy as np
@@ -32,9 +37,10 @@ def cuts(T, mode, k=0, p=0.0, rng=None):
     return list(zip(starts, [*starts[1:], T], strict=True))
 
 
-def carry_scale(mode, p=0.0):
-    """The factor on the gradient carried from each step to the one before: 1/(1 - p) for randomized, else 1."""
-    return 1.0 / (1.0 - p) if mode == "randomized" else 1.0
+def carry_scale(mode, p=0.0, compensate=True):
+    """The factor on the gradient carried from each step to the one before: 1/(1 - p) for randomized (1 without
+    the compensation: the control whose cuts vary alike and whose expected gradient is not the full one), else 1."""
+    return 1.0 / (1.0 - p) if mode == "randomized" and compensate else 1.0
 
 
 def run_chunks(model, batch, chunks, counts, reduction, carry=1.0, keep=None):
@@ -86,3 +92,54 @@ def state_gradient_norms(model, batch, starts):
         for k, grads in enumerate(model.state_grads):
             out[row, k] = np.sqrt((grads[0].astype(np.float64) ** 2).sum() / len(batch.lengths))
     return out
+
+
+def in_float64(model, build):
+    """A float64 copy of ``model`` (``build(dtype)``: a fresh model of the same shape) with its parameters: a
+    backward pass that does not underflow where a float32 one reaches subnormals (below 1e-38)."""
+    wide = build("float64")
+    wide.flat[...] = model.flat
+    return wide
+
+
+def recurrent_blocks(model):
+    """[(layer, gate, the (H, H) recurrent block as a view)] of every layer and gate."""
+    H, out = model.hidden, []
+    for k in range(model.layers):
+        W = model.params[f"l{k}.Wh"][:, 1:] if model.cell == "gru" else model.params[f"l{k}.W"][:, -H:]
+        out += [(k, g, W[g * H:(g + 1) * H]) for g in range(W.shape[0] // H)]
+    return out
+
+
+def set_radius(model, radius):
+    """Scale every gate's recurrent block of every layer to spectral radius ``radius`` (in place)."""
+    for _, _, block in recurrent_blocks(model):
+        current = np.abs(np.linalg.eigvals(block.astype(np.float64))).max()
+        block *= radius / current
+    return model
+
+
+def truncated_gradient(model, batch, chunks, carry=1.0):
+    """The sum of the chunks' gradients at fixed parameters (no optimiser step between them): one sample of
+    truncated BPTT's gradient of the whole batch's summed loss -> (P,) float64."""
+    counts = [batch.steps(a, b)[0].loss_positions(True) for a, b in chunks]
+    total = np.zeros(model.flat.size)
+    for _ in run_chunks(model, batch, chunks, counts, "sum", carry):
+        total += model.grad_flat
+    return total
+
+
+def randomized_spread(model, batch, p, draws, rng, compensate=True):
+    """``draws`` randomized-truncation gradients at cut probability ``p`` against the full gradient g: the mean's
+    relative error ||mean - g|| / ||g||, the relative variance E||sample - g||^2 / ||g||^2, and the mean's cosine
+    with g (the batch summed, fixed parameters) -> dict."""
+    model.loss(batch.x, batch.lengths, batch.y, batch.mask, reduction="sum", train=True)
+    full = model.grad_flat.astype(np.float64)
+    T, carry = int(batch.lengths.max()), carry_scale("randomized", p, compensate)
+    samples = np.array([truncated_gradient(model, batch, cuts(T, "randomized", p=p, rng=rng), carry)
+                        for _ in range(draws)])
+    mean, g2 = samples.mean(axis=0), float(full @ full)
+    return {"p": p, "compensate": compensate, "draws": draws,
+            "mean_error": float(np.linalg.norm(mean - full) / np.sqrt(g2)),
+            "variance": float(((samples - full) ** 2).sum(axis=1).mean() / g2),
+            "cosine": float(mean @ full / (np.linalg.norm(mean) * np.sqrt(g2)))}

@@ -61,6 +61,13 @@ COMMON = (
     Param("gradient_distances", str, "", "after training: the norm of the last step's loss gradient with respect to "
           "the hidden state these many steps earlier, at the start and at the end, e.g. '1,10,100'",
           off=""),
+    Param("bptt_compensate", bool, True, "with bptt randomized: scale carried gradients by 1/(1 - bptt_p); false "
+          "cuts at random without it (the control: chunk lengths that vary, with a biased gradient)", off=True),
+    Param("gradient_float64", bool, False, "with gradient_distances: compute the state gradients' backward pass in "
+          "float64 (a float32 one underflows to subnormals far back)", off=False),
+    Param("init_radius", float, 0.0, "scale each layer's recurrent weights at the start so that every gate's "
+          "recurrent block has this spectral radius (above 1: an exploding start); 0 leaves the initialiser's",
+          off=0.0),
     Param("epochs", int, 2, "passes over the training set", resumable=True),
     Param("stop_when", str, "", "stop ('solved') after the first epoch whose test metric reaches a value, e.g. "
           "'sequence_accuracy:1'; empty never", off=""),
@@ -209,6 +216,12 @@ def _check_schedules(config):
     if config.bptt != "randomized" and config.bptt_p:
         bad("bptt_p", config.bptt_p, f"0 with bptt {config.bptt} (it is the cut probability of bptt randomized)")
     positive_ints("gradient_distances", config.gradient_distances)
+    if not config.bptt_compensate and config.bptt != "randomized":
+        bad("bptt_compensate", config.bptt_compensate, f"true with bptt {config.bptt} (it is randomized's factor)")
+    if config.gradient_float64 and not config.gradient_distances:
+        bad("gradient_float64", config.gradient_float64, "false without gradient_distances")
+    if config.init_radius < 0:
+        bad("init_radius", config.init_radius, "a number >= 0 (0 leaves the initialiser's radius)")
     adam_slips(config.adam_variant)
     if config.adam_variant != "standard" and config.optimizer != "adam":
         bad("adam_variant", config.adam_variant, f"standard with optimizer {config.optimizer}")

@@ -261,3 +261,14 @@ def test_plan_says_which_runs_are_done_stale_and_why_or_missing(tmp_path, monkey
     assert "stale" in lines["final-fixed"] and f"numerics version {NUMERICS_VERSION - 1}" in lines["final-fixed"]
     assert "missing" in lines["variable-04"]
     assert out.rstrip().splitlines()[-1] == "`make book` would run 4 of these 5 runs: 1 missing, 3 stale; 1 done"
+
+
+def test_a_second_driver_on_the_same_book_fails_at_once_naming_the_first(tmp_path, monkeypatch):
+    monkeypatch.setattr(reports, "RUNS", [reports.get(i) for i in REGISTRY])
+    book = bookdir.Book(tmp_path / "book")
+    with book.locked(), pytest.raises(ValueError, match=rf"another `python -m lstm_xor runs` \(pid {os.getpid()}\) "
+                                                         "is executing into .*book: wait for it to end, or stop it"):
+        runs.run_all("quick", only=IDS, book=book.root, summaries=False, out=lambda line: None)
+    assert not (book.runs / "fixed-03.json").exists()
+    with book.locked():  # released when the first ends
+        pass

@@ -2,8 +2,11 @@
 repository's static pages copied into a book folder other than the repository's, and the
 atomic writes every page and record goes through."""
 
+import contextlib
+import fcntl
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -40,6 +43,24 @@ class Book:
 
     def tmp_record(self, run_id):
         return self.tmp / f"{run_id}.json"
+
+    @contextlib.contextmanager
+    def locked(self):
+        """Held by the one driver executing into this book: a second one fails at once, naming the first (two
+        would execute the same runs into the same files). The lock ends with its process, however it ends."""
+        self.cache.mkdir(parents=True, exist_ok=True)
+        with open(self.cache / "driver.lock", "a+") as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                f.seek(0)
+                holder = f.read().strip() or "?"
+                raise ValueError(f"another `python -m lstm_xor runs` (pid {holder}) is executing into {self.root}: "
+                                 "wait for it to end, or stop it") from None
+            f.truncate(0)
+            f.write(str(os.getpid()))
+            f.flush()
+            yield
 
 
 def sources_hash(path):

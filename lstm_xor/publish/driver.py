@@ -92,30 +92,36 @@ def run_all(profile="full", only=None, engines=None, force=False, book=None, run
     runs = reports.RUNS if runs is None else runs
     steps = [] if summaries_only else select(plan(runs, profile, engines), only)
     book = Book(book or PROFILES[profile]["book"])
-    seed_book(book)
-    book.runs.mkdir(parents=True, exist_ok=True)
-    write = locked(out or (lambda line: print(line, flush=True)))
-    todo, results = _to_run(book, steps, force, write)
+    with book.locked():
+        seed_book(book)
+        book.runs.mkdir(parents=True, exist_ok=True)
+        write = locked(out or (lambda line: print(line, flush=True)))
+        todo, results = _to_run(book, steps, force, write)
+
+        def run_one(step, executor):
+            return execute_run(book, step, profile, template, timeout, force, write, executor)
+
+        results.update(_execute(book, steps, todo, run_one, jobs, cluster, write))
+        write_toc(book, runs)
+        if summaries:
+            for name in execute_summaries(book, profile, runs, force and summaries_only, out=write):
+                results[f"summary:{name}"] = ("failed", "summary notebook failed")
+    return results
+
+
+def _execute(book, steps, todo, run_one, jobs, cluster, write):
+    """Execute ``todo`` here or on the cluster, up to ``jobs`` at once; their results."""
     executor = cluster(book, write) if cluster and todo else None
     if executor:
         executor.cancel_leftovers()
         jobs = jobs or len(todo)  # by default every ready run is submitted: the cluster queues them
-
-    def run_one(step):
-        return execute_run(book, step, profile, template, timeout, force, write, executor or local)
-
     seconds, estimated = seconds_per_run(book, steps)
     try:
-        results.update(Pool(todo, seconds, max(jobs or 1, 1), run_one, write, estimated,
-                            progress=lambda step: epochs_done(book, step)).run())
+        return Pool(todo, seconds, max(jobs or 1, 1), lambda step: run_one(step, executor or local), write, estimated,
+                    progress=lambda step: epochs_done(book, step)).run()
     finally:
         if executor:
             executor.close()
-    write_toc(book, runs)
-    if summaries:
-        for name in execute_summaries(book, profile, runs, force and summaries_only, out=write):
-            results[f"summary:{name}"] = ("failed", "summary notebook failed")
-    return results
 
 
 def add_arguments(parser):

@@ -5,8 +5,9 @@ their entries from these classes, and ``__init__``, which collects the report
 modules' parts, do not import each other.
 """
 
+import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from lstm_xor.config import flat, split
 
@@ -37,6 +38,30 @@ class Run:
     def schedule_text(self):
         c = self.config()
         return c["lr_schedule"] or f"{c['lr']:g}"
+
+
+def seeded(run, seeds=3, bare_first=False):
+    """One Run per seed of an entry: seeds a count (0 .. seeds - 1) or the seeds themselves; ids ``<id>-s<seed>``,
+    titles ``<title>, seed <seed>``, the seed in the parameters.
+
+    ``bare_first``: the first seed keeps the entry's own id, title and parameters, for an entry registered (and
+    run) as one seed before it had more: its record, id and fingerprint stay what they were.
+    """
+    seeds = tuple(range(seeds)) if isinstance(seeds, int) else tuple(seeds)
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError(f"bad parameter seeds={seeds!r}: expected a count >= 1 or distinct seeds")
+    if bare_first and run.config()["seed"] != seeds[0]:
+        raise ValueError(f"bad parameter bare_first=True: the entry {run.id} runs seed {run.config()['seed']}, "
+                         f"not the first of seeds {seeds}")
+    return tuple(run if bare_first and k == 0 else
+                 replace(run, id=f"{run.id}-s{seed}", title=f"{run.title}, seed {seed}",
+                         params={**run.params, "seed": seed})
+                 for k, seed in enumerate(seeds))
+
+
+def configuration_id(run_id):
+    """A run id without its seed suffix: the runs of one configuration (``seeded``'s) share it."""
+    return re.sub(r"-s\d+$", "", run_id)
 
 
 @dataclass(frozen=True)

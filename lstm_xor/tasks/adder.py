@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lstm_xor.tasks.base import Batch, ModelSpec, Param, Splits, Task, check_positive, positive_ints
+from lstm_xor.tasks.base import Batch, ModelSpec, Param, Splits, Task, bad, check_positive, positive_ints
 
 BASE = 10
 INT64_LIMIT = 2 ** 63
@@ -128,6 +128,28 @@ def carry_chains(operand_digits, n, seed):
     return AddSet(a, b)
 
 
+def chain_digits(high):
+    """The operand digits m a carry chain may span within [0, high): the largest m with 10**m <= high."""
+    return n_digits(high) - 1
+
+
+def long_carries(rng, pairs, m, share):
+    """Give a random ``share`` of the pairs (in place) a carry chain within their first m digits: at a random start
+    s, digits summing to 10 or more, then L - 1 digits summing to 9 (L uniform in 2 .. m - s), so that the carry
+    runs L digits; the digits outside the chain stay as drawn (the operands stay below 10**m)."""
+    rows = np.flatnonzero(rng.random(len(pairs)) < share)
+    a, b = pairs.a, pairs.b
+    a[rows, m:], b[rows, m:] = 0, 0
+    for row in rows:
+        length = int(rng.integers(2, m + 1))
+        s = int(rng.integers(0, m - length + 1))
+        a[row, s] = rng.integers(1, BASE)
+        b[row, s] = rng.integers(BASE - a[row, s], BASE)
+        a[row, s + 1:s + length] = rng.integers(0, BASE, size=length - 1)
+        b[row, s + 1:s + length] = BASE - 1 - a[row, s + 1:s + length]
+    return pairs
+
+
 class Adder(Task):
     name = "adder"
     params = (
@@ -140,6 +162,9 @@ class Adder(Task):
         Param("steps_per_epoch", int, 10, "optimiser steps (a fresh batch each) between two test evaluations"),
         Param("eval_digits", str, "",
               "after training, also test operands of these many digits, random and carry chains, e.g. '20,100'"),
+        Param("carry_chains", float, 0.0, "the share of training pairs drawn with a long carry chain (a carry "
+              "through 2 to all of the operand digits below the training range's top, at a random place), in "
+              "[0, 1]; 0 draws every pair uniformly", off=0.0),
     )
     about = ("A recurrent net learns to add two integers, as in report 003 (after the Fudan PRML 2020 course's "
              "assignment 2). Both operands and the sum are written least significant digit first and "
@@ -168,6 +193,12 @@ class Adder(Task):
                              f"digits, fewer than train_range's {train}; expected a test range at least as long "
                              "(or short_test=True when a shorter test is meant)")
         positive_ints("eval_digits", config.eval_digits)
+        if not 0 <= config.carry_chains <= 1:
+            bad("carry_chains", config.carry_chains, "a share in [0, 1]")
+        if config.carry_chains and (ranges["train_range"][0] or chain_digits(ranges["train_range"][1]) < 2):
+            bad("carry_chains", config.carry_chains, "0 with this train_range",
+                f"carry chains are drawn below the largest power of 10 within [0, high); {config.train_range!r} "
+                "needs a low of 0 and a high of at least 100")
 
     def splits(self, config):
         low, high = parse_range("train_range", config.train_range)
@@ -189,6 +220,9 @@ class Adder(Task):
             rng = np.random.default_rng([config.seed, 5, step.epoch, step.iteration])
             pairs = AddSet(draw(rng, data.low, data.high, len(index), data.digits),
                            draw(rng, data.low, data.high, len(index), data.digits))
+            if config.carry_chains:  # a stream of its own: without chains the pairs are drawn as before
+                chained = np.random.default_rng([config.seed, 9, step.epoch, step.iteration])
+                long_carries(chained, pairs, chain_digits(data.high), config.carry_chains)
         else:
             pairs = AddSet(data.a[index], data.b[index])
         x = np.stack([pairs.a, pairs.b], axis=2)  # (N, T, 2): the two operands' digits at each step

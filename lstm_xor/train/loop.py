@@ -11,6 +11,7 @@ depend on the rank. So the numbers do not depend on how many engines computed
 them (up to the order of floating-point sums).
 """
 
+import dataclasses
 import json
 import math
 import os
@@ -22,7 +23,7 @@ import numpy as np
 
 from lstm_xor import NUMERICS_VERSION, __version__
 from lstm_xor.blas import blas_info, numpy_simd
-from lstm_xor.bptt import carry_scale, cuts, run_chunks, state_gradient_norms
+from lstm_xor.bptt import carry_scale, cuts, in_float64, run_chunks, set_radius, state_gradient_norms
 from lstm_xor.comm import SerialComm
 from lstm_xor.config import Launch, flat, split
 from lstm_xor.nn.model import Model
@@ -40,9 +41,10 @@ EVAL_BATCH = 1000
 def build_model(config, spec=None):
     """The model a configuration trains (``spec``: its task's ModelSpec, asked for when not given)."""
     spec = spec or get_task(config.task).model_spec(config)
-    return Model(config.cell, spec.size, config.hidden, spec.outputs, config.layers, config.dropout, spec.head,
-                 config.init, config.forget_bias, np.dtype(config.dtype), config.seed,
-                 embed=spec.embed if spec.input == "tokens" else 0, slots=spec.slots, output=spec.output)
+    model = Model(config.cell, spec.size, config.hidden, spec.outputs, config.layers, config.dropout, spec.head,
+                  config.init, config.forget_bias, np.dtype(config.dtype), config.seed,
+                  embed=spec.embed if spec.input == "tokens" else 0, slots=spec.slots, output=spec.output)
+    return set_radius(model, config.init_radius) if config.init_radius else model
 
 
 def environment(threads, comm):
@@ -116,7 +118,7 @@ class Trainer:
                       np.random.default_rng([config.seed, 5, epoch, iteration]))
         per_step = batch.labelled().sum(axis=0)  # the global batch's loss positions at each step
         counts = [int(per_step[a:b].sum()) for a, b in chunks]
-        carry = carry_scale(config.bptt, config.bptt_p)
+        carry = carry_scale(config.bptt, config.bptt_p, config.bptt_compensate)
         total, worst = 0.0, 0.0
         for chunk_loss, n in zip(run_chunks(model, mine, chunks, counts, config.loss_reduction, carry, keep), counts,
                                  strict=True):
@@ -347,6 +349,9 @@ def _state_gradients(config, trainer, probe):
     parameters (rebuilt from the seed) and the trained ones."""
     batch, starts = probe
     T = int(batch.lengths.max())
+    models = {"initial": build_model(config, trainer.spec), "trained": trainer.model}
+    if config.gradient_float64:  # the same parameters, a backward pass without float32's underflow
+        models = {k: in_float64(m, lambda dtype: build_model(dataclasses.replace(config, dtype=dtype), trainer.spec))
+                  for k, m in models.items()}
     return {"distances": [T - t for t in starts], "length": T,
-            "initial": state_gradient_norms(build_model(config, trainer.spec), batch, starts).tolist(),
-            "trained": state_gradient_norms(trainer.model, batch, starts).tolist()}
+            **{k: state_gradient_norms(m, batch, starts).tolist() for k, m in models.items()}}

@@ -35,25 +35,49 @@ def plot_generalisation(records):
     return fig
 
 
+STYLES = ("-", "--", ":", "-.")  # one per setting of what varies besides the cell and the seed
+SHOWN_KEYS = {"hidden": "hidden", "layers": "layers", "digits": "length", "lr": "lr", "init": "init",
+              "train_range": "train", "carry_chains": "chains"}
+
+
+def _settings(records, ids):
+    """{run id: (linestyle, label)}: the configuration keys that vary among the runs besides cell and seed (width,
+    layers, length, ...), a line style per setting, so that runs of one cell are told apart by more than colour."""
+    configs = {i: records[i]["config"] for i in ids if i in records}
+    varying = [k for k in SHOWN_KEYS if len({repr(c.get(k)) for c in configs.values()}) > 1]
+    settings = sorted({tuple(repr(c.get(k)) for k in varying) for c in configs.values()})
+    out = {}
+    for i, c in configs.items():
+        setting = tuple(repr(c.get(k)) for k in varying)
+        words = ", ".join(f"{SHOWN_KEYS[k]} {c.get(k)}" for k in varying)
+        out[i] = (STYLES[settings.index(setting) % len(STYLES)], f"{c['cell']}{', ' + words if words else ''}")
+    return out
+
+
 def plot_study(records, ids, title, smooth=10):
-    """Training loss per step (moving mean) and test whole-sum accuracy per evaluation, one line per run."""
+    """Training loss per step (moving mean) and test whole-sum accuracy per evaluation, one line per run: colour the
+    cell, line style what else varies (width, layers, length, ...), paler the seeds after the first."""
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, 2, figsize=(13, 3.8))
+    settings = _settings(records, ids)
+    labelled = set()
     for run_id in ids:
         r = records.get(run_id)
         if r is None:
             continue
         color = CELL_COLORS[r["config"]["cell"]]
-        label = run_id.removeprefix("add-")
+        style, label = settings[run_id]
+        label = None if label in labelled else label  # one legend entry per cell and setting, not per seed
+        labelled.add(settings[run_id][1])
         alpha = 0.9 if not re.search(r"-s[1-9]\d*$", run_id) else 0.45
         x, y = moving_mean(r["history"]["iteration_loss"], smooth)
-        axes[0].plot(x + 1, y, color=color, alpha=alpha, lw=1, label=label)
-        axes[1].plot(steps(r), r["history"]["test_sum_accuracy"], color=color, alpha=alpha, lw=1, label=label)
+        axes[0].plot(x + 1, y, style, color=color, alpha=alpha, lw=1, label=label)
+        axes[1].plot(steps(r), r["history"]["test_sum_accuracy"], style, color=color, alpha=alpha, lw=1, label=label)
     axes[0].axhline(LOSS_MARK, color="grey", lw=0.6, ls=":")
     axes[0].set(xlabel="step", ylabel=f"training loss (moving mean of {smooth})", yscale="log", title=title)
     axes[1].set(xlabel="step", ylabel="test: whole sums right", ylim=(-0.03, 1.03), title=title)
     if axes[1].lines:
-        axes[1].legend(fontsize=7, ncol=2 if len(ids) > 6 else 1)
+        axes[1].legend(fontsize=7, ncol=2 if len(labelled) > 6 else 1)
     fig.tight_layout()
     return fig
 

@@ -31,7 +31,7 @@ Reading the report (``../shared/seeds/003_*.txt``) and the course handout behind
 from functools import partial
 
 from lstm_xor.nn.cells import CELLS
-from lstm_xor.reports.base import SEEDS3, Group, Part, Run
+from lstm_xor.reports.base import SEEDS3, Group, Part, Run, seeded
 
 REPORT = dict(task="adder", cell="lstm", hidden=32, embed=32, layers=2, lr=0.001, batch_size=200, optimizer="adam",
               clip_norm=0.0, loss_reduction="mean", epochs=100, steps_per_epoch=10, digits=11,
@@ -62,11 +62,14 @@ LENGTH = [_run("add-length1000-gru", "adder-length", "Digit length 1000, GRU",
                "Operands below 10**999 at a preset length of 1000, 400 steps (the budget), tested every 50.")]
 
 RANGES = [
-    *[_run(f"add-range-1e10-{cell}", "adder-range", f"Train (0, 1e10), test (0, 1e10), {cell.upper()}",
-           dict(cell=cell, train_range="0,1e10", test_range="0,1e10", eval_digits="10,20,100,1000"),
-           _claim("accuracy 1", 1.0),
-           "After training, also tested on operands of 20, 100 and 1000 digits (2, 10 and 100 times the "
-           "trained length) and on carry chains at each length.") for cell in CELLS],
+    *[run for cell in CELLS
+      for run in seeded(_run(f"add-range-1e10-{cell}", "adder-range",
+                             f"Train (0, 1e10), test (0, 1e10), {cell.upper()}",
+                             dict(cell=cell, train_range="0,1e10", test_range="0,1e10", eval_digits="10,20,100,1000"),
+                             _claim("accuracy 1", 1.0),
+                             "After training, also tested on operands of 20, 100 and 1000 digits (2, 10 and 100 "
+                             "times the trained length) and on carry chains at each length."), SEEDS3,
+                        bare_first=True)],
     *[_run(f"add-range-1e2-{cell}-s{seed}", "adder-range",
            f"Train (0, 1e2), test (0, 1e10), {cell.upper()}, seed {seed}",
            dict(cell=cell, seed=seed, train_range="0,1e2", test_range="0,1e10", eval_digits="2"),
@@ -90,21 +93,27 @@ HIDDEN = [_run(f"add-hidden{h}-{cell}", "adder-hidden", f"Hidden {h}, {cell.uppe
                _claim("the larger the hidden size, the faster the loss converges"))
           for h in (16, 64) for cell in CELLS]
 
+# The 1- and 4-layer and the lr 0.01 and 0.05 rows were one run each (seed 0, ids without a seed); seeds 1 and
+# 2 were added beside them (``bare_first``: seed 0 keeps its id and record).
 LAYERS = [
-    *[_run(f"add-layers{k}-{cell}", "adder-layers", f"{k} layer{'s' * (k > 1)}, {cell.upper()}",
-           dict(cell=cell, layers=k, steps_per_epoch=20, epochs=50),
-           _claim("handles the task; deeper nets raise accuracy faster")) for k in (1, 4) for cell in CELLS],
-    *[_run(f"add-layers8-{cell}-s{seed}", "adder-layers", f"8 layers, {cell.upper()}, seed {seed}",
-           dict(cell=cell, layers=8, seed=seed, steps_per_epoch=20, epochs=50),
-           _claim("too deep: fluctuates violently, does not settle")) for cell in CELLS for seed in SEEDS3],
+    *[run for k in (1, 4) for cell in CELLS
+      for run in seeded(_run(f"add-layers{k}-{cell}", "adder-layers", f"{k} layer{'s' * (k > 1)}, {cell.upper()}",
+                             dict(cell=cell, layers=k, steps_per_epoch=20, epochs=50),
+                             _claim("handles the task; deeper nets raise accuracy faster")), SEEDS3, bare_first=True)],
+    *[run for cell in CELLS
+      for run in seeded(_run(f"add-layers8-{cell}", "adder-layers", f"8 layers, {cell.upper()}",
+                             dict(cell=cell, layers=8, steps_per_epoch=20, epochs=50),
+                             _claim("too deep: fluctuates violently, does not settle")), SEEDS3)],
 ]
 
 LR_SAYS = {0.01: "converges fast", 0.05: "larger than suitable", 0.1: "never converges; training fails"}
 RATES = [
-    *[_run(f"add-lr{tag}-{cell}", "adder-lr", f"lr {lr:g}, {cell.upper()}", dict(cell=cell, lr=lr),
-           _claim(LR_SAYS[lr])) for lr, tag in ((0.01, "1e-2"), (0.05, "5e-2")) for cell in CELLS],
-    *[_run(f"add-lr1e-1-{cell}-s{seed}", "adder-lr", f"lr 0.1, {cell.upper()}, seed {seed}",
-           dict(cell=cell, lr=0.1, seed=seed), _claim(LR_SAYS[0.1])) for cell in CELLS for seed in SEEDS3],
+    *[run for lr, tag in ((0.01, "1e-2"), (0.05, "5e-2")) for cell in CELLS
+      for run in seeded(_run(f"add-lr{tag}-{cell}", "adder-lr", f"lr {lr:g}, {cell.upper()}", dict(cell=cell, lr=lr),
+                             _claim(LR_SAYS[lr])), SEEDS3, bare_first=True)],
+    *[run for cell in CELLS
+      for run in seeded(_run(f"add-lr1e-1-{cell}", "adder-lr", f"lr 0.1, {cell.upper()}", dict(cell=cell, lr=0.1),
+                             _claim(LR_SAYS[0.1])), SEEDS3)],
 ]
 
 INIT = [_run(f"add-torchinit-{cell}-s{seed}", "adder-init",
@@ -113,6 +122,17 @@ INIT = [_run(f"add-torchinit-{cell}-s{seed}", "adder-init",
              "The basic setting with PyTorch's default initialisation (init='torch': every recurrent and head "
              "weight and bias from U(-1/sqrt(H), 1/sqrt(H)), no forget-gate bias), as the report's own runs had it.")
         for cell in CELLS for seed in range(5)]
+
+CHAINS_FRACTION = 0.25
+CHAINS = [run for cell in CELLS
+          for run in seeded(_run(f"add-chains-1e10-{cell}", "adder-chains",
+                                 f"Train (0, 1e10) with {CHAINS_FRACTION:.0%} long carry chains, {cell.upper()}",
+                                 dict(cell=cell, train_range="0,1e10", test_range="0,1e10",
+                                      carry_chains=CHAINS_FRACTION, eval_digits="10,20,100,1000"),
+                                 note=f"Ours: as train (0, 1e10), with {CHAINS_FRACTION:.0%} of every training batch "
+                                 "drawn with a carry chain of 2 to 10 digits (``carry_chains``): is the carry "
+                                 "learnable when it is seen? Tested after training on carry chains of 10, 20, 100 "
+                                 "and 1000 digits, beside the runs trained without."), SEEDS3)]
 
 HANDOUT = [_run(f"add-handout-{cell}", "adder-handout", f"The handout's setting, {cell.upper()}",
                 dict(cell=cell, hidden=64, epochs=100, steps_per_epoch=30),
@@ -127,6 +147,7 @@ GROUPS = (
     Group("adder-hidden", "Report 003: hidden size", tuple(HIDDEN)),
     Group("adder-layers", "Report 003: layers", tuple(LAYERS)),
     Group("adder-lr", "Report 003: learning rate", tuple(RATES)),
+    Group("adder-chains", "Report 003: training on long carry chains", tuple(CHAINS)),
     Group("adder-handout", "Report 003: the handout's setting", tuple(HANDOUT)),
     Group("adder-init", "Report 003: PyTorch's initialisation", tuple(INIT)),
 )

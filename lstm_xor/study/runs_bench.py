@@ -1,0 +1,96 @@
+"""`python -m lstm_xor.study.runs_bench`: what running runs at once gains, measured (a benchmark, not a test).
+
+One command executes the same set of quick-profile runs (independent ones: no run waits for
+another's prefix) into scratch books, forced: once at ``--jobs 1``, once at ``--jobs N`` and, with
+``--cluster slurm``, once through Slurm (a cluster must be up: ``tests/slurm/cluster.sh``). It
+prints each wall time, the speed-up over ``--jobs 1``, Slurm's overhead per job (its runs' notebook
+seconds, which include the wait in the queue and the job's start, less the same runs' at ``--jobs
+N``), and whether every record equals the one-at-a-time record (numbers, fingerprint; times and
+environment aside).
+"""
+
+import argparse
+import json
+import shutil
+import tempfile
+import time
+from fnmatch import fnmatchcase
+from pathlib import Path
+from statistics import mean
+
+from lstm_xor.launch import cores
+from lstm_xor.publish.plan import plan
+from lstm_xor.render import seconds_text
+
+
+def numbers(record):
+    """What two executions of one run must agree on: the record less its times, environment and driver stamp,
+    with the fingerprint."""
+    record = json.loads(json.dumps(record))
+    for key in ("wall_seconds", "environment"):
+        record.pop(key, None)
+    record["history"].pop("epoch_seconds", None)
+    return record, record.pop("driver")["fingerprint"]
+
+
+def independent(patterns, k):
+    """The ids of the first k quick-profile runs matching ``patterns`` that start from no other run's prefix."""
+    steps = [s for s in plan(profile="quick") if not s.valid and not s.source
+             and any(fnmatchcase(s.id, p) for p in patterns)]
+    if len(steps) < k:
+        raise ValueError(f"--runs {k}: only {len(steps)} independent quick runs match {' '.join(patterns)}")
+    return [s.id for s in steps[:k]]
+
+
+def execute(ids, book, jobs, cluster=None):
+    """(wall seconds, {id: record}) of the runs executed into a fresh book."""
+    from lstm_xor.publish.driver import run_all
+    shutil.rmtree(book, ignore_errors=True)
+    t0 = time.perf_counter()
+    results = run_all("quick", only=ids, book=book, summaries=False, jobs=jobs, force=True, out=lambda line: None,
+                      cluster=cluster)
+    wall = time.perf_counter() - t0
+    failed = {i: m for i, (s, m) in results.items() if s != "ok"}
+    if failed:
+        raise RuntimeError(f"runs failed: {failed}")
+    return wall, {i: json.loads((Path(book) / "runs" / f"{i}.json").read_text()) for i in ids}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m lstm_xor.study.runs_bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--jobs", type=int, default=cores(), help=f"runs at once (default: the cores, {cores()})")
+    parser.add_argument("--runs", type=int, default=10, help="how many runs (default 10)")
+    parser.add_argument("--only", nargs="+", default=["bptt-*", "fc-*", "add-*"],
+                        help="shell patterns the runs are taken from, in plan order")
+    parser.add_argument("--cluster", choices=("slurm",), default=None, help="also through this batch system")
+    parser.add_argument("--scratch", default=None, help="where the scratch books go (default: a temporary folder)")
+    args = parser.parse_args(argv)
+    ids = independent(args.only, args.runs)
+    scratch = Path(args.scratch or tempfile.mkdtemp(prefix="runs-bench-"))
+    print(f"{len(ids)} quick runs on {cores()} cores: {' '.join(ids)}", flush=True)
+    walls, records = {}, {}
+    for label, jobs in (("--jobs 1", 1), (f"--jobs {args.jobs}", args.jobs)):
+        walls[label], records[label] = execute(ids, scratch / label.replace(" ", ""), jobs)
+        print(f"{label}: {seconds_text(walls[label], 1)}", flush=True)
+    if args.cluster:
+        from lstm_xor.publish.cluster import SlurmRuns
+
+        def slurm(book, out):
+            return SlurmRuns(book, out=out)
+        walls["slurm"], records["slurm"] = execute(ids, scratch / "slurm", None, slurm)
+        local = records[f"--jobs {args.jobs}"]
+        overhead = mean(records["slurm"][i]["driver"]["notebook_seconds"] - local[i]["driver"]["notebook_seconds"]
+                        for i in ids)
+        print(f"slurm: {seconds_text(walls['slurm'], 1)}; overhead per job {overhead:.2f} s (its runs' notebook "
+              f"seconds less those at --jobs {args.jobs})", flush=True)
+    one = walls["--jobs 1"]
+    print(f"speed-up at --jobs {args.jobs}: {one / walls[f'--jobs {args.jobs}']:.2f}x over --jobs 1")
+    base = {i: numbers(r) for i, r in records["--jobs 1"].items()}
+    for label, recs in records.items():
+        same = [i for i in ids if numbers(recs[i]) == base[i]]
+        print(f"records at {label} equal to --jobs 1's: {len(same)} of {len(ids)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
