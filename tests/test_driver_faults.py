@@ -272,3 +272,41 @@ def test_a_second_driver_on_the_same_book_fails_at_once_naming_the_first(tmp_pat
     assert not (book.runs / "fixed-03.json").exists()
     with book.locked():  # released when the first ends
         pass
+
+
+def test_a_kept_checkpoint_removed_as_it_is_copied_starts_the_run_from_epoch_0(tmp_path, monkeypatch):
+    monkeypatch.setattr(reports, "RUNS", [reports.get(i) for i in REGISTRY])
+    seen = []
+    monkeypatch.setattr(execute, "papermill_execute", fake_papermill(seen))
+    gone = ("copy", 1, tmp_path / "gone" / "checkpoint-1.npz", "fixed-05", {"wall": 0.0})
+    monkeypatch.setattr(execute, "find_start", lambda book, step, force=False: (gone, ""))
+    lines = []
+    results = runs.run_all("quick", only=["fixed-04"], book=tmp_path / "book", summaries=False, out=lines.append)
+    assert results["fixed-04"][0] == "ok", results
+    assert "[note   ] fixed-04: fixed-05's kept checkpoint after epoch 1 was removed as it was about to be copied: " \
+           "starting from epoch 0" in lines
+    assert seen[0]["resume"] is False
+    assert read_record(tmp_path / "book" / "runs" / "fixed-04.json")["driver"]["resumed_from"] is None
+
+
+@pytest.mark.parametrize("stop_patience, starts", [(0, True), (1, False)])
+def test_no_run_continues_epochs_its_own_stop_rule_would_have_ended(tmp_path, monkeypatch, stop_patience, starts):
+    """Another run's kept epochs whose loss rose: a run that stops after one rise cannot take them up."""
+    import numpy as np
+
+    from lstm_xor.optim import lr_at
+    from lstm_xor.publish.plan import schedule
+    from lstm_xor.records import save_checkpoint
+
+    monkeypatch.setattr(reports, "RUNS", [reports.get(i) for i in REGISTRY])
+    step = next(s for s in plan(profile="quick") if s.id == "fixed-04")
+    step.config = dict(step.config, epochs=3, stop_patience=stop_patience)
+    book = bookdir.Book(tmp_path / "book")
+    other = book.checkpoints / "other"
+    other.mkdir(parents=True)
+    (other / "fingerprint.json").write_text(json.dumps({"numerics": NUMERICS_VERSION}))
+    history = {"epoch_loss": [1.0, 2.0], "lr": [lr_at(schedule(step.config), e) for e in range(2)]}
+    save_checkpoint(other, np.zeros(3), {}, {"epoch": 2, "config": step.config, "history": history},
+                    keep_as=("checkpoint-2.npz",))
+    start, _ = execute.find_start(book, step)
+    assert (start is not None and start[:2] == ("copy", 2)) == starts

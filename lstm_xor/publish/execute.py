@@ -26,6 +26,7 @@ from lstm_xor.publish.plan import SHAREABLE, schedule
 from lstm_xor.records import atomic_write, read_json_or_none, read_record, write_record
 from lstm_xor.render import count, seconds_text
 from lstm_xor.tasks import get_task
+from lstm_xor.train.history import rising
 from lstm_xor.train.resume import saved_config
 
 # -- where a run starts ---------------------------------------------------------------------------
@@ -54,6 +55,9 @@ def _compatible(meta, config, k):
     if any(saved.get(key) != value for key, value in config.items() if key not in SHAREABLE):
         return False
     rates = schedule(config)
+    losses = meta["history"]["epoch_loss"][:k]
+    if any(rising(losses[:e], config["stop_patience"]) for e in range(1, k + 1)):
+        return False  # this run's own stop rule would have ended it within those epochs: it cannot continue them
     return meta["history"]["lr"][:k] == [lr_at(rates, e) for e in range(k)]
 
 
@@ -239,7 +243,13 @@ def execute_run(book, step, profile, template=TEMPLATE, timeout=None, force=Fals
     start, note = (None, "") if step.valid else find_start(book, step, force)
     if note:
         out(f"[note   ] {step.id}: {note}")
-    _prepare_checkpoints(book, step, start)
+    try:
+        _prepare_checkpoints(book, step, start)
+    except FileNotFoundError:  # the kept checkpoint went with its run's folder: that run began again (--force)
+        out(f"[note   ] {step.id}: {start[3]}'s kept checkpoint after epoch {start[1]} was removed as it was "
+            "about to be copied: starting from epoch 0")
+        start = None
+        _prepare_checkpoints(book, step, start)
     values = dict(step.config, metrics_path=os.path.relpath(book.tmp_record(step.id), book.runs),
                   checkpoint_dir=f".cache/checkpoints/{step.id}", resume=bool(start),
                   keep_epochs=",".join(map(str, sorted(step.keep))))
