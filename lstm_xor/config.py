@@ -22,6 +22,7 @@ from lstm_xor.data.batching import BATCHINGS
 from lstm_xor.nn.cells import CELLS
 from lstm_xor.nn.init import INITS
 from lstm_xor.nn.losses import REDUCTIONS
+from lstm_xor.nn.slips import backprop_slips
 from lstm_xor.optim import OPTIMIZERS, adam_slips, parse_schedule
 from lstm_xor.tasks import TASKS, get_task
 from lstm_xor.tasks.base import Param, bad, check_choice, check_positive, positive_ints
@@ -35,8 +36,9 @@ COMMON = (
     Param("layers", int, 1, "stacked recurrent layers"),
     Param("dropout", float, 0.0, "inverted dropout between layers"),
     Param("init", str, "orthogonal",
-          "orthogonal recurrent + Xavier input/output, uniform U[0, 1), uniform_symmetric U[-1, 1), or torch "
-          "(PyTorch's defaults)"),
+          "orthogonal recurrent + Xavier input/output, uniform U[0, 1), uniform_symmetric U[-1, 1), torch "
+          "(PyTorch's defaults), or scratchml (report 000's reference code: every gate weight N(0, 1/(D + H)), "
+          "the head's N(0, 1/C))"),
     Param("forget_bias", float, 1.0, "LSTM forget-gate bias at start"),
     Param("batch_size", int, 32, "sequences per optimiser step, over all engines (report 000 used 5 x 32, i.e. 160)"),
     Param("batching", str, "packed", "packed: mixed lengths per batch; grouped: one length per batch (report 000); "
@@ -49,8 +51,24 @@ COMMON = (
     Param("lr_schedule", str, "", "piecewise by epoch, e.g. '0:0.00035,20:0.00004'; overrides lr", resumable=True),
     Param("momentum", float, 0.0, "SGD momentum"),
     Param("adam_variant", str, "standard", "standard Adam, or slips of hand-written ones joined by '+': "
-          "no_bias_correction, eps_inside_sqrt, epoch_reset (the step counter restarts every epoch)", off="standard"),
+          "no_bias_correction, eps_inside_sqrt, epoch_reset (the step counter restarts every epoch), no_sqrt (no "
+          "square root on the second moment), betas_swapped, schedule_restart (m, v and the step count lost where "
+          "the lr schedule changes), reference_step (the step count epoch * epochs + batch + 1 of report 000's "
+          "reference code, with reference_epochs)", off="standard"),
+    Param("reference_epochs", int, 0, "with adam_variant reference_step: the epochs in its step count, epoch * "
+          "reference_epochs + batch + 1 (the run's planned epochs, as the reference code's self.epochs)", off=0),
+    Param("backprop_slip", str, "none", "slips of a hand-written backward pass, joined by '+' (lstm_xor.nn.slips): "
+          "recurrent_not_transposed, no_carried_dh, no_carried_dc, dc_without_forget, grads_not_zeroed; none",
+          off="none"),
     Param("clip_norm", float, 1.0, "global gradient-norm clip; 0 turns it off"),
+    Param("carry_state", bool, False, "start each batch from the final (h, c) of the batch before, row by row, "
+          "without a gradient into it, and from zero at each epoch's start and after a batch of another size "
+          "(report 000's reference code); false starts every batch from zero", off=False),
+    Param("drop_last_batch", bool, False, "skip the last batch of every epoch (the reference code's loop stops "
+          "one batch early)", off=False),
+    Param("clip_value", float, 0.0, "clip each gradient element to +-clip_value (report 000's reference code: 5, "
+          "with no norm clip); applied before clip_norm, which then sees the clipped elements; 0 turns it off",
+          off=0.0),
     Param("loss_reduction", str, "mean", "mean over labelled positions, or sum (report 000)"),
     Param("bptt", str, "full", "backpropagation through time: full; regular (chunks of bptt_k steps, an optimiser "
           "step each, the state carried without its gradient); randomized (a cut before each step with probability "
@@ -193,7 +211,7 @@ def _check_ranges(config):
         bad("dropout", config.dropout, "a number in [0, 1)")
     if config.lr <= 0:
         bad("lr", config.lr, "a positive number")
-    for name in ("momentum", "clip_norm", "stop_patience", "patience", "min_delta"):
+    for name in ("momentum", "clip_norm", "clip_value", "stop_patience", "patience", "min_delta"):
         if getattr(config, name) < 0:
             bad(name, getattr(config, name), "a number >= 0")
     if config.momentum >= 1:
@@ -223,6 +241,12 @@ def _check_schedules(config):
     if config.init_radius < 0:
         bad("init_radius", config.init_radius, "a number >= 0 (0 leaves the initialiser's radius)")
     adam_slips(config.adam_variant)
+    if config.carry_state and config.bptt != "full":
+        bad("carry_state", config.carry_state, f"false with bptt {config.bptt} (its chunks carry the state already)")
+    backprop_slips(config.backprop_slip, config.cell)
+    if ("reference_step" in config.adam_variant.split("+")) != (config.reference_epochs > 0):
+        bad("reference_epochs", config.reference_epochs, "a number of epochs >= 1 with adam_variant reference_step, "
+            "and 0 without it")
     if config.adam_variant != "standard" and config.optimizer != "adam":
         bad("adam_variant", config.adam_variant, f"standard with optimizer {config.optimizer}")
 

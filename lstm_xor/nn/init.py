@@ -5,13 +5,16 @@ is the report's diverging first attempt read as weights from U[0, 1) (numpy's
 the bias column is drawn with the weights, the head's bias is zero. ``torch`` is
 PyTorch's default for nn.RNN/LSTM/GRU and nn.Linear, every weight and bias from
 U(-1/sqrt(fan), 1/sqrt(fan)) (fan: the hidden size, or the head's inputs), for
-reproducing reports written with PyTorch."""
+reproducing reports written with PyTorch. ``scratchml`` is report 000's reference code
+(christinakouridi/scratchML, VanillaLSTM/VanillaLSTM.py lines 26-47): every gate's weights, input and
+recurrent alike, from N(0, 1 / (D + H)), the gate biases zero but the forget gate's (forget_bias, there 1),
+the head's weights from N(0, 1 / C) (scaled by its output size, not its input) and its bias zero."""
 
 import numpy as np
 
 from lstm_xor.nn.cells import LSTM_GATE_ORDER
 
-INITS = ("orthogonal", "uniform", "uniform_symmetric", "torch")
+INITS = ("orthogonal", "uniform", "uniform_symmetric", "torch", "scratchml")
 UNIFORM = {"uniform": (0.0, 1.0), "uniform_symmetric": (-1.0, 1.0)}  # the report's readings: (low, high)
 
 
@@ -40,6 +43,9 @@ def recurrent_block(rng, init, gates, D, H, forget_bias, cell):
     elif init == "torch":
         a = 1.0 / np.sqrt(H)
         drawn = rng.uniform(-a, a, size=(gates * H, D + 1 + H))  # the bias column is torch's b_ih
+    elif init == "scratchml":
+        drawn = rng.standard_normal((gates * H, D + 1 + H)) / np.sqrt(D + H)
+        drawn[:, D] = 0.0
     else:
         drawn = np.zeros((gates * H, D + 1 + H))
         for k in range(gates):
@@ -52,7 +58,7 @@ def recurrent_block(rng, init, gates, D, H, forget_bias, cell):
     for k, gate in enumerate(LSTM_DRAW_ORDER):
         row = LSTM_GATE_ORDER.index(gate)
         W[row * H:(row + 1) * H] = drawn[k * H:(k + 1) * H]
-    if init == "orthogonal":
+    if init in ("orthogonal", "scratchml"):
         f = LSTM_GATE_ORDER.index("f")
         W[f * H:(f + 1) * H, D] = forget_bias
     return W
@@ -77,4 +83,6 @@ def head_block(rng, init, C, H):
     if init == "torch":
         a = 1.0 / np.sqrt(H)
         return rng.uniform(-a, a, size=(C, H)), rng.uniform(-a, a, size=C)
+    if init == "scratchml":
+        return rng.standard_normal((C, H)) / np.sqrt(C), np.zeros(C)
     return xavier_uniform(rng, C, H), np.zeros(C)

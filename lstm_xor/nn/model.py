@@ -9,7 +9,7 @@ dicts while an optimiser or an all-reduce touches one contiguous array.
 
 import numpy as np
 
-from lstm_xor.nn import cells
+from lstm_xor.nn import cells, slips
 from lstm_xor.nn.init import INITS, head_block, hidden_bias, recurrent_block
 from lstm_xor.nn.losses import softmax_cross_entropy, squared_error
 
@@ -150,8 +150,14 @@ class Model:
         forward = cells.lstm_forward if self.cell == "lstm" else cells.rnn_forward
         return forward(self.params[f"l{k}.W"], x, batch_sizes, state, self._ws[k])
 
+    backprop_slips = frozenset()  # slips.CELL_SLIPS the backward makes on purpose (none: the fast cells)
+
     def _layer_backward(self, k, dh, dfinal, cache, need_dx, carry):
         """Writes the layer's weight gradients; returns dx (None without need_dx) and dstate0."""
+        if self.backprop_slips:
+            dx, dW, dstate = slips.BACKWARDS[self.cell](dh, dfinal, cache, self.backprop_slips, need_dx, carry)
+            np.copyto(self.grads[f"l{k}.W"], dW)
+            return dx, dstate
         if self.cell == "gru":
             dx, dWx, dWh, dstate = cells.gru_backward(dh, dfinal, cache, need_dx=need_dx, carry=carry)
             np.copyto(self.grads[f"l{k}.Wx"], dWx)

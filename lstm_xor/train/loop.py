@@ -27,7 +27,8 @@ from lstm_xor.bptt import carry_scale, cuts, in_float64, run_chunks, set_radius,
 from lstm_xor.comm import SerialComm
 from lstm_xor.config import Launch, flat, split
 from lstm_xor.nn.model import Model
-from lstm_xor.optim import clip_global_norm, lr_at, make_optimizer, parse_schedule
+from lstm_xor.nn.slips import CELL_SLIPS, GradientSum, backprop_slips
+from lstm_xor.optim import clip_values, lr_at, make_optimizer, parse_schedule
 from lstm_xor.records import write_record
 from lstm_xor.tasks import get_task
 from lstm_xor.tasks.base import Step, bad, positive_ints
@@ -88,8 +89,13 @@ class Trainer:
         self.model = build_model(config, self.spec)
         self.every = self.spec.head == "every"
         self.optimizer = make_optimizer(config.optimizer, self.model.n_params(), self.model.dtype, config.momentum,
-                                        config.adam_variant)
+                                        config.adam_variant, config.reference_epochs)
+        slips = backprop_slips(config.backprop_slip, config.cell)
+        self.model.backprop_slips = slips & CELL_SLIPS
+        if "grads_not_zeroed" in slips:  # the buffer's sum is checkpointed with the optimiser's state
+            self.optimizer = GradientSum(self.optimizer, self.model.n_params(), self.model.dtype)
         self.grad_buf = np.empty(self.model.n_params() + 1, dtype=self.model.dtype)  # gradient, then the loss
+        self.carried = None  # carry_state: (the global batch's size, this rank's final states) of the last step
 
     def step(self, index, lr, step=None):
         """One optimiser step over the global batch ``index`` (truncated BPTT: one per chunk of its steps);
@@ -110,9 +116,12 @@ class Trainer:
             rng = np.random.default_rng([config.seed, 4, epoch, iteration])
             keep = model.dropout_masks(rng, len(index), T)[:, shard]
         if config.bptt == "full":
-            loss = None if mine is None else model.loss(mine.x, mine.lengths, mine.y, mine.mask,
-                                                        config.loss_reduction, count, train=True, keep=keep)[0]
-            return self._update(loss, lr)
+            state = self._state_before(len(index), step) if config.carry_state else None
+            out = None if mine is None else model.loss(mine.x, mine.lengths, mine.y, mine.mask, config.loss_reduction,
+                                                       count, state=state, train=True, keep=keep)
+            if config.carry_state and out is not None:
+                self.carried = (len(index), [tuple(a.copy() for a in layer) for layer in out[2]])
+            return self._update(None if out is None else out[0], lr)
         # the global batch's steps, cut alike on every rank: every rank takes the same optimiser steps
         chunks = cuts(T, config.bptt, config.bptt_k, config.bptt_p,
                       np.random.default_rng([config.seed, 5, epoch, iteration]))
@@ -129,6 +138,12 @@ class Trainer:
             worst = max(worst, norm)
         return total, worst
 
+    def _state_before(self, n, step):
+        """carry_state: the last step's final states when it had n sequences too and this is no epoch's first."""
+        if step is None or step.iteration == 0 or self.carried is None or self.carried[0] != n:
+            return None
+        return self.carried[1]
+
     def _update(self, loss, lr):
         """Sums this rank's gradient and loss (None: it has no sequences) over the ranks, clips, steps."""
         model, buf = self.model, self.grad_buf
@@ -140,7 +155,9 @@ class Trainer:
             buf[P] = loss
         self.comm.allreduce_sum(buf)  # one collective: the gradient and the loss together
         grad = buf[:P]
-        norm = clip_global_norm(grad, self.config.clip_norm)
+        if isinstance(self.optimizer, GradientSum):
+            self.optimizer.add(grad)
+        norm = clip_values(grad, self.config.clip_value, self.config.clip_norm)
         loss = float(buf[P])
         if math.isfinite(norm) and math.isfinite(loss):
             self.optimizer.step(model.flat, grad, lr)
@@ -247,7 +264,8 @@ class _Fit:
             self.record.update({stop[1]: stop[2], "test": self.trainer.evaluate(self.trainer.splits.test)})
             return stop[0], best
         for epoch in epochs:
-            if not self._train_epoch(epoch, lr_at(schedule, epoch)):
+            lr = lr_at(schedule, epoch)
+            if not self._train_epoch(epoch, lr, epoch > 0 and lr != lr_at(schedule, epoch - 1)):
                 return "diverged", best
             best_now, since = self._evaluate(epoch)
             if best_now:
@@ -269,11 +287,13 @@ class _Fit:
         test = {m: self.history[f"test_{m}"][-1] for m in task.history_metrics}
         return stop_status(config, self.history, test, improved(config, self.history)[1])
 
-    def _train_epoch(self, epoch, lr):
+    def _train_epoch(self, epoch, lr, lr_changed):
         """One pass over the training set; False (and where, in the record) when a step diverged."""
         trainer, history = self.trainer, self.history
         batches = trainer.task.batches(trainer.config, trainer.splits.train, epoch)
-        trainer.optimizer.new_epoch()
+        if trainer.config.drop_last_batch:
+            batches = batches[:-1]
+        trainer.optimizer.new_epoch(epoch, lr_changed)
         self.display.start_epoch(epoch, len(batches))
         epoch_start, epoch_loss = time.perf_counter(), 0.0
         data_rng = np.random.default_rng([trainer.config.seed, 3, epoch])
