@@ -362,3 +362,24 @@ def test_the_gradient_table_is_recomputed():
     again = study.compare_at_init("no_carried_dc", seeds=[table["seeds"][0]], batches=1, configuration="fixed")
     assert again["cosine"][0] == pytest.approx(entry["cosine"][0], rel=1e-6)
     assert again["norm_ratio"][0] == pytest.approx(entry["norm_ratio"][0], rel=1e-6)
+
+
+@pytest.mark.slow
+def test_the_slips_give_the_same_run_on_one_and_two_ranks(tmp_path):
+    """carry_state keeps each rank's own rows' states and grads_not_zeroed the summed gradient's sum: as one
+    process does (float64, so only the order of sums may differ)."""
+    import subprocess
+    import sys
+
+    from lstm_xor.launch import mpi_env, mpiexec_command
+    from lstm_xor.records import load_checkpoint
+    values = dict(TINY, dtype="float64", min_length=1, max_length=10, batch_size=32, n_samples=400,
+                  backprop_slip="no_carried_dc+grads_not_zeroed", carry_state=True, clip_value=0.5,
+                  adam_variant="reference_step", reference_epochs=5, metrics_path=str(tmp_path / "run.json"),
+                  checkpoint_dir=str(tmp_path / "ck"))
+    alone = train(dict(values, metrics_path="", checkpoint_dir=""), progress="none")["model"].flat
+    flags = [f"--{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in values.items()]
+    done = subprocess.run(mpiexec_command(2, [sys.executable, "-m", "lstm_xor", "train", *flags]), env=mpi_env(1),
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-3000:]
+    np.testing.assert_allclose(load_checkpoint(values["checkpoint_dir"])[0], alone, rtol=1e-9, atol=1e-12)
