@@ -95,3 +95,22 @@ def test_a_committed_run_is_rebuilt_once_then_loaded_from_its_checkpoint(tmp_pat
     again, _, test_again = units.rebuild("tiny", runs, tmp_path / "cache")
     np.testing.assert_array_equal(again.model.flat, model.flat)
     assert test_again == json.loads(json.dumps(test))
+
+
+def test_the_books_cached_findings_are_the_committed_runs():
+    """book/summary/units.json: made from the committed record it names (its test counts as committed), and the
+    page's words are generated from it."""
+    from lstm_xor.reports.r000.runs import PART
+    assert "summary/units.ipynb" in PART.summaries
+    found = json.loads((REPO / "book" / "summary" / "units.json").read_text())
+    record = json.loads((REPO / "book" / "runs" / f"{found['run']}.json").read_text())
+    assert found["committed_test"] == {k: record["test"][k] for k in units.TEST_KEYS}, "rerun the command it names"
+    assert found["reproduced"] and found["rebuilt_test"] == found["committed_test"]
+    assert found["command"] == f"python -m lstm_xor.study.units --run {found['run']} --out book/summary/units.json"
+    assert len(found["units"]) == len(found["correlations"]) == found["hidden"] == record["config"]["hidden"]
+    k = units.carriers(found)
+    text = units.text(found)
+    assert f"predicts {found['full']:.3f} of the steps" in text
+    if k is not None:
+        assert f"Read alone, its {k} most correlated units give {dict(found['only'])[k]:.3f}" in text
+    assert len(units.table(found).splitlines()) == 2 + len(found["without"])

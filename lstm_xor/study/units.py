@@ -97,21 +97,28 @@ def table(found):
                       "correlated |", "|---|---|---|---|", *rows])
 
 
-def text(found):
-    """The page's findings in words, every number from ``found``."""
-    k = carriers(found)
-    without = {row[0]: row[1] for row in found["without"]}
-    test = found["committed_test"]
-    head = (f"The network of [{found['run']}](../runs/{found['run']}.ipynb) ({found['cell'].upper()}, "
-            f"{found['hidden']} units) predicts {found['full']:.3f} of the steps of {found['strings']} test strings "
-            f"right (its record: {test['correct_sequences']:,} of {test['n']:,} whole strings right). Its most "
-            f"correlated unit follows the running parity with r = {found['correlations'][0]:+.2f}, the "
-            f"{found['hidden'] // 2}th with r = {found['correlations'][found['hidden'] // 2 - 1]:+.2f}.")
-    if k is None:
-        return head + " No count of its most correlated units measured here carries the parity alone."
-    return head + (f" Read alone, its {k} most correlated units give {dict(found['only'])[k]:.3f}: they carry the "
-                   f"parity. Without them the head gets {without[k]:.3f} of the steps right, without its {k} least "
-                   f"correlated {dict((r[0], r[2]) for r in found['without'])[k]:.3f}.")
+def text(found, within=0.01, chance=0.55):
+    """The page's findings in words, every number from ``found``: how many units the parity needs, how many the
+    head can lose, and how many it cannot (``chance``: at most this share of the steps right)."""
+    only, without = dict(found["only"]), {k: (strongest, weakest) for k, strongest, weakest in found["without"]}
+    full, test, k = found["full"], found["committed_test"], carriers(found, within)
+    spare = max((n for n, (strongest, _) in without.items() if strongest >= full - within), default=None)
+    lost = min((n for n, (strongest, _) in without.items() if strongest <= chance), default=None)
+    words = [f"The network of [{found['run']}](../runs/{found['run']}.ipynb) ({found['cell'].upper()}, "
+             f"{found['hidden']} units) predicts {full:.3f} of the steps of {found['strings']} test strings right "
+             f"(its record: {test['correct_sequences']:,} of {test['n']:,} whole strings right). Its most correlated "
+             f"unit follows the running parity with r = {found['correlations'][0]:+.2f}; read alone, it gives "
+             f"{only[1]:.3f}" + (", so one unit carries the parity." if only[1] >= full - within else
+                                 ", so no single unit carries the parity.")]
+    if k is not None:
+        words.append(f"Read alone, its {k} most correlated units give {only[k]:.3f}: they carry it.")
+    if spare is not None:
+        words.append(f"Without its {spare} most correlated units the head still gets {without[spare][0]:.3f} of "
+                     f"the steps right: the others carry the parity too, redundantly.")
+    if lost is not None:
+        words.append(f"Without its {lost} most correlated it gets {without[lost][0]:.3f}, chance; without its "
+                     f"{lost} least correlated, the control, {without[lost][1]:.3f}.")
+    return " ".join(words)
 
 
 def plot(found):
