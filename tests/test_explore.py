@@ -46,9 +46,12 @@ def test_the_trace_marks_wrong_steps_and_shows_only_the_steps_so_far(trained):
     assert len(blind.axes[0].lines[2].get_xdata()) > 0, "reading no unit, it gets steps wrong, marked"
 
 
-def test_the_explorer_moves_with_its_controls_and_loads_a_network_on_first_choice(trained):
+def test_the_explorer_moves_with_its_controls_and_loads_a_network_on_first_choice(trained, monkeypatch):
     source, _ = trained
-    loaded = []
+    loaded, drawn = [], []
+    plot = explore.plot_trace
+    monkeypatch.setattr(explore, "plot_trace", lambda model, bits, upto, ablated: drawn.append(
+        (bits, upto, ablated)) or plot(model, bits, upto, ablated))
 
     def load():
         loaded.append(1)
@@ -59,13 +62,17 @@ def test_the_explorer_moves_with_its_controls_and_loads_a_network_on_first_choic
     step = box.children[1].children[1]
     ablate, status = box.children[2], box.children[3]
     assert status.value.startswith("small: ") and "without units (none)" in status.value and not loaded
+    assert drawn == [("0110", 4, ())]
     strongest = ablate.options[0][1]
     ablate.value = (strongest,)
-    assert f"without units {strongest}: " in status.value
+    assert f"without units {strongest}: " in status.value and drawn[-1] == ("0110", 4, (strongest,))
+    step.value = 2
+    assert drawn[-1] == ("0110", 2, (strongest,))
+    del drawn[:]
     text.value = "1101101"
-    assert step.max == 7
+    assert (step.max, step.value) == (7, 7) and drawn == [("1101101", 7, (strongest,))], "shown whole, drawn once"
     text.value = "10a"
-    assert "bad parameter bits='10a'" in status.value
+    assert "bad parameter bits='10a'" in status.value and len(drawn) == 1
     text.value = "0110"
     pick.value = "other"
     assert loaded == [1] and len(ablate.options) == 4 and status.value.startswith("other: ")

@@ -118,7 +118,7 @@ def test_the_page_is_in_the_part_and_its_prose_numbers_are_the_registrys():
     rows = evidence.schedule_jump()
     assert all(r.params["lr_schedule"].startswith(f"0:0.00035,{evidence.SCHEDULE_EPOCH}:")
                for r in report000.REPORT_RUNS if r.id in {row["run"] for row in rows})
-    assert "one batch of 32 strings" in prose and evidence.LENGTH == 50
+    assert "one batch of 32 strings" in prose and evidence.REPORT_BATCH == 32
 
 
 def _prose(path):

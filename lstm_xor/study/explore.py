@@ -113,18 +113,26 @@ def explorer(sources, bits, load=None):
     units = w.SelectMultiple(description="ablate", rows=8)
     status, trace_out, units_out = w.HTML(), w.Output(), w.Output()
 
+    busy = []  # set while a handler runs: the controls it moves do not redraw a second time
+
+    def once(handler):
+        def run(*_):
+            if busy:
+                return
+            busy.append(handler)
+            try:
+                handler()
+            finally:
+                busy.pop()
+        return run
+
     def source():
         if pick.value not in sources:
             status.value = f"loading {pick.value} ..."
             sources[pick.value] = load[pick.value]()
         return sources[pick.value]
 
-    def redraw_units(*_):
-        order, corr = source().units()
-        units.options = [(f"unit {u} ({r:+.2f})", int(u)) for u, r in zip(order, corr, strict=True)]
-        redraw()
-
-    def redraw(*_):
+    def draw():
         s, chosen = source(), tuple(units.value)
         try:
             string = probe.read_bits(text.value)
@@ -135,12 +143,24 @@ def explorer(sources, bits, load=None):
         full, without = s.accuracy(), s.accuracy(chosen)
         status.value = (f"{s.name}: {full:.3f} of the test steps right; without units "
                         f"{', '.join(map(str, chosen)) or '(none)'}: {without:.3f}")
-        _show(trace_out, plot_trace(s.model, string, min(step.value, len(string)), chosen))
+        _show(trace_out, plot_trace(s.model, string, step.value, chosen))
         order, corr = s.units()
         _show(units_out, plot_correlations(order, corr, chosen))
 
-    pick.observe(redraw_units, "value")
-    for control in (text, step, units):
-        control.observe(redraw, "value")
-    redraw_units()
+    def new_network():
+        order, corr = source().units()
+        units.options = [(f"unit {u} ({r:+.2f})", int(u)) for u, r in zip(order, corr, strict=True)]
+        draw()
+
+    def new_bits():
+        if set(text.value) <= {"0", "1"} and text.value:  # a new string is shown whole; a bad one is named by draw
+            step.max = play.max = len(text.value)
+            step.value = play.value = len(text.value)
+        draw()
+
+    pick.observe(once(new_network), "value")
+    text.observe(once(new_bits), "value")
+    for control in (step, units):
+        control.observe(once(draw), "value")
+    once(new_network)()
     return w.VBox([w.HBox([pick, text]), w.HBox([play, step]), units, status, trace_out, units_out])
