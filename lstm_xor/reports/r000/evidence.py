@@ -196,7 +196,8 @@ def iterations_text():
             f"{REPORT_BATCH} from 80,000 strings of random length 1 to 50 number {min(f['ours_batches'])} to "
             f"{max(f['ours_batches'])} for seeds 0-9 of our generator: the report's "
             f"{_printed('variable_batches')} is such a count. **Rules in:** {f['variable_plot']:g} iterations per "
-            f"epoch, each rank a fifth of the sorted batches. **Rules out:** the text's {f['variable_text']} as what "
+            f"epoch, the {_printed('variable_batches') - 1} batches used shared evenly by the "
+            f"{report000.REPORT_RANKS} ranks. **Rules out:** the text's {f['variable_text']} as what "
             f"ran (a slip of the text).")
 
 
@@ -244,14 +245,15 @@ def schedule_jump_text():
     return (f"At the rate change the loss goes from {rows[0]['before']} to {min(r['after'] for r in rows)}-"
             f"{max(r['after'] for r in rows)} in all {len(rows)} runs, over {len(rates)} rates from {rates[0]:g} to "
             f"{rates[-1]:g}: the jump does not follow the rate. At {slow['rate']:g} ({slow['run']}: "
-            f"{slow['after']}) Adam moves no weight by more than {slow['move']:.1g} in the whole epoch, so the "
-            f"network that scores {slow['after']} is, to that, the one that scored {slow['before']}. The "
+            f"{slow['after']}) Adam moves no weight by more than {slow['move']:.1g} in the whole epoch: if nothing "
+            f"else changed, the network that scores {slow['after']} is the one that scored {slow['before']} to "
+            f"within that in every weight. The "
             f"{n_common} runs at {common:g} all print {', '.join(map(str, printed))}: whatever happened at the "
             f"change happened the same way every time. **Rules in:** at epoch 21 the network or the batch was not "
             f"the one at the end of epoch 20: a restart that reloaded other weights, or another data order (a "
-            f"reshuffle, seeded, since it repeats); a lost optimiser state comes with a restart but cannot alone "
-            f"move the weights that far at {slow['rate']:g} (unless the Adam itself has a slip, such as no square "
-            f"root on its second moment). **Rules out:** the chapter's reading of one uninterrupted run over "
+            f"reshuffle, seeded, since it repeats); a lost optimiser state comes with a restart, but alone it moves no "
+            f"weight further at {slow['rate']:g} (Adam's bound holds started afresh too), unless the Adam itself has a "
+            f"slip, such as no square root on its second moment. **Rules out:** the chapter's reading of one uninterrupted run over "
             f"batches in a fixed order (\"no reshuffle\") as a fact.")
 
 

@@ -31,7 +31,9 @@ from lstm_xor.reports.r000 import pages as report000_pages
 REPORT_RANKS = 5  # the report's MPI processes: one optimiser step = 5 batches of 32 strings
 REPORT_MINUTES_PER_EPOCH = 14  # the report: one epoch took 14 min with 5 MPI processes
 
-# The report's settings, in our names.
+# The report's settings, in our names. Two are readings, not its words (book/parity.md's table): clip_norm=0 (it
+# does not say; it cites gradient clipping, and the code behind its reference [8] clips each element to +-5) and
+# one order of the batches kept over the epochs (it does not say; summary/evidence.ipynb doubts it).
 REPORT = dict(task="parity", n_samples=100_000, test_fraction=0.2, labels="prefix", batching="grouped",
               cell="lstm", hidden=100, layers=1, dropout=0.0, init="orthogonal", forget_bias=1.0,
               batch_size=REPORT_RANKS * 32, optimizer="adam", clip_norm=0.0, loss_reduction="sum",
