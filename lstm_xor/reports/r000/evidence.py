@@ -253,8 +253,8 @@ def schedule_jump_text():
             f"the one at the end of epoch 20: a restart that reloaded other weights, or another data order (a "
             f"reshuffle, seeded, since it repeats); a lost optimiser state comes with a restart, but alone it moves no "
             f"weight further at {slow['rate']:g} (Adam's bound holds started afresh too), unless the Adam itself has a "
-            f"slip, such as no square root on its second moment. **Rules out:** the chapter's reading of one uninterrupted run over "
-            f"batches in a fixed order (\"no reshuffle\") as a fact.")
+            f"slip, such as no square root on its second moment. **Rules out:** the chapter's reading of one "
+            f"uninterrupted run over batches in a fixed order (\"no reshuffle\") as a fact.")
 
 
 def errors():
