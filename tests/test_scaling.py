@@ -112,3 +112,47 @@ def test_scaling_notebook_runs_with_quick_parameters(tmp_path):
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 4, "a plot per study"
     tables = [o["data"]["text/markdown"] for o in outputs if "text/markdown" in o.get("data", {})]
     assert any("speed-up" in t for t in tables) and any("x naive" in t for t in tables)
+
+
+# -- report 001's targets: measured, and modelled beyond the cores measured ------------------------------------------
+
+def _results(counts, serial=0.005, parallel=0.027, comm=0.0004, naive=250.0):
+    """A scaling study's results from a known step model (compute = serial + parallel / N, all-reduce comm (N - 1))."""
+    def row(n):
+        compute, wait = serial + parallel / n, comm * (n - 1)
+        return dict(engines=n, compute_seconds=compute, comm_seconds=wait, step_seconds=compute + wait,
+                    strings_per_second=160 / (compute + wait))
+    strong = [row(n) for n in counts]
+    dataset = [dict(train_strings=s, engines=2, epoch_seconds=s / 8000, seconds_to_target=2.5, strings_to_target=22400,
+                    reached=True, target=0.999, step_seconds=row(2)["step_seconds"]) for s in (10_000, 20_000, 40_000)]
+    return dict(strong=strong, naive=dict(strings_per_second=naive), dataset=dataset)
+
+
+def test_the_step_model_recovers_its_parameters_from_any_engine_counts_and_predicts_the_measured_steps():
+    from lstm_xor.study.scaling import report001
+    for counts in ([1, 2], [1, 2, 4, 8, 16]):
+        model = report001.step_model(_results(counts)["strong"])
+        assert model["serial"] == pytest.approx(0.005) and model["parallel"] == pytest.approx(0.027)
+        assert model["comm"] == pytest.approx(0.0004) and model["counts"] == counts
+        assert all(model["predicted"][n] == pytest.approx(model["measured"][n]) for n in counts)
+    with pytest.raises(ValueError, match="at least two"):
+        report001.step_model(_results([1])["strong"])
+
+
+def test_report001_targets_keep_the_two_gains_apart_and_name_their_source():
+    from lstm_xor.study.scaling import report001
+    results = _results([1, 2])
+    rows = {r["key"]: r for r in report001.targets001(results)}
+    one = results["strong"][0]["strings_per_second"]
+    assert f"vectorisation gain {one / 250:.1f}x (1 process)" in rows["x5"]["measured"]
+    assert rows["x5"]["verdict"].startswith("by parallelism: not met") and "met (by vectorisation alone)" in \
+        rows["x5"]["verdict"]
+    assert "below 6.4x on any count even with a free all-reduce" in rows["x10"]["model"]  # 0.032 / 0.005
+    assert rows["faster"]["verdict"].startswith("by parallelism: met")
+    assert "time per epoch grows as size^1.00" in rows["data"]["measured"]
+    assert "per epoch: not met" in rows["data"]["verdict"] and "after 22,400 strings" in rows["data"]["verdict"]
+    table = report001.targets001_markdown(report001.targets001(results), 2)
+    assert "001_fe15789e96ef5d9d.txt" in table and "5.1.2 Hope to achieve 1 (125%)" in table
+    many = {r["key"]: r for r in report001.targets001(_results([1, 2, 4, 8, 16], serial=0.001, comm=0.00001))}
+    assert many["x5"]["measured"].startswith("parallel gain") and "at 16 engines" in many["x5"]["measured"]
+    assert many["x5"]["verdict"].startswith("by parallelism: met")

@@ -184,15 +184,7 @@ class Forecast(Task):
         out = {"times": series.times[test].tolist(), "truth": series.values[test].tolist(), "period": m,
                "ar_order": ar.p, "methods": {}}
         for name, forecaster in forecasters.items():
-            one, truth = fb.one_step_ahead(forecaster, series.values, test)  # every test point
-            steps, targets = fb.multi_step(forecaster, series.values, test, config.horizon)  # origins h before the end
-            out["methods"][name] = {
-                "one_step": one.tolist(),
-                "rmse": fb.rmse(truth, one), "mae": fb.mae(truth, one),
-                "mase": fb.mase(truth, one, series.values[train]),
-                "rmse_by_horizon": [fb.rmse(targets[:, h], steps[:, h]) for h in range(config.horizon)],
-                "mase_by_horizon": [fb.mase(targets[:, h], steps[:, h], series.values[train], 1)
-                                    for h in range(config.horizon)]}
+            out["methods"][name] = fb.evaluate(forecaster, series.values, test, config.horizon, train)
         return {"forecast": out}
 
 

@@ -12,8 +12,9 @@
 
 config.py holds the study's run and its JSON file, load.py the shared machine's CPU
 probes, jobs.py what runs inside each ``mpiexec -n N`` job, measure.py the measurements
-that start them, present.py the targets, tables and plots. notebooks/scaling.ipynb uses
-the names below as ``scaling.<name>``.
+that start them, present.py the targets, tables and plots, report001.py report 001's
+targets with their verdicts (measured, and modelled beyond the cores measured).
+notebooks/scaling.ipynb uses the names below as ``scaling.<name>``.
 """
 
 from lstm_xor.study.scaling.config import int_list, load_results, machine, record_section
@@ -37,8 +38,10 @@ from lstm_xor.study.scaling.present import (
     targets_markdown,
     threads_markdown,
 )
+from lstm_xor.study.scaling.report001 import model_markdown, targets001, targets001_markdown
 
 __all__ = ["dataset_markdown", "dataset_scaling", "honest_comparison", "honest_markdown", "int_list",
-           "load_results", "machine", "measure_steps", "naive_throughput", "plot_dataset", "plot_honest",
-           "plot_strong", "plot_threads", "record_section", "strong_markdown", "strong_scaling", "targets",
-           "targets_markdown", "threads_markdown", "threads_vs_engines"]
+           "load_results", "machine", "measure_steps", "model_markdown", "naive_throughput", "plot_dataset",
+           "plot_honest", "plot_strong", "plot_threads", "record_section", "strong_markdown", "strong_scaling",
+           "targets", "targets001", "targets001_markdown", "targets_markdown", "threads_markdown",
+           "threads_vs_engines"]
