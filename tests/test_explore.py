@@ -121,3 +121,10 @@ def test_the_books_cached_findings_are_the_committed_runs():
     if k is not None:
         assert f"Read alone, its {k} most correlated units give {dict(found['only'])[k]:.3f}" in text
     assert len(units.table(found).splitlines()) == 2 + len(found["without"])
+
+
+def test_the_notebooks_committed_run_is_a_registered_parity_run_or_refused_by_name():
+    assert units.check_run(units.RUN) == units.RUN
+    for wrong in ("fixed-99", "add-basic-gru-s0"):
+        with pytest.raises(ValueError, match=f"bad parameter committed_run='{wrong}': expected the id of a registered"):
+            units.check_run(wrong)

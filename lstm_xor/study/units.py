@@ -13,10 +13,12 @@ import argparse
 import json
 import os
 
+from lstm_xor import reports
 from lstm_xor.config import Launch, split
 from lstm_xor.records import load_checkpoint, save_checkpoint
 from lstm_xor.study import probe
 from lstm_xor.study.explore import Source
+from lstm_xor.tasks.base import bad
 from lstm_xor.tasks.parity import TASK
 from lstm_xor.train.loop import build_model, train
 
@@ -25,6 +27,14 @@ CACHE = os.path.join(".cache", "explore")
 RUNS_DIR = os.path.join("book", "runs")
 COUNTS = (1, 2, 4, 8, 16, 32)  # units ablated, or kept, in the findings
 TEST_KEYS = ("n", "correct_last_bit", "correct_sequences")
+
+
+def check_run(run_id):
+    """The notebook's ``committed_run``, refused by name unless it is a registered parity run (before any work)."""
+    run = reports.BY_ID.get(run_id)
+    if run is None or run.config()["task"] != "parity":
+        bad("committed_run", run_id, "the id of a registered parity run (book/runs/<id>.json), or '' for none")
+    return run_id
 
 
 def committed_config(run_id, runs_dir):
