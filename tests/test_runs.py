@@ -20,6 +20,7 @@ from lstm_xor.publish import bookdir, pages, plan, status
 from lstm_xor.publish import driver as runs
 from lstm_xor.reports.r000 import runs as report000
 from lstm_xor.reports.r000.pages import REPORT_TEST_N
+from lstm_xor.reports.underway import underway
 from lstm_xor.train.loop import train
 
 BOOK = Path(__file__).resolve().parents[1] / "book"
@@ -406,6 +407,8 @@ def _not_done(root):
     current numerics with another fingerprint (a record of older numerics is stale by design, not missing)."""
     book, wrong = bookdir.Book(root), []
     for step in plan.plan(profile="full"):
+        if underway(step.id):  # a study still being executed: not in the book yet, by design
+            continue
         if not (book.notebook(step.id).exists() and book.record(step.id).exists()):
             wrong.append(f"{step.id}: missing")
             continue
@@ -424,6 +427,6 @@ def test_the_committed_book_is_done_but_for_records_of_older_numerics():
 @pytest.mark.slow
 def test_an_empty_book_is_not_done(tmp_path):
     (tmp_path / "runs").mkdir()
-    assert len(_not_done(tmp_path)) == len(reports.RUNS)
+    assert len(_not_done(tmp_path)) == sum(not underway(run.id) for run in reports.RUNS)
     shutil.copy(BOOK / "runs" / "fixed-04.ipynb", tmp_path / "runs")  # a notebook without its record
     assert "fixed-04: missing" in _not_done(tmp_path)

@@ -46,7 +46,8 @@ def test_the_default_selection_is_the_cheapest_run_of_groups_of_every_part_withi
     assert parts == {part.report for part in reports.PARTS}
     for run_id in chosen:
         group = next(g for p in reports.PARTS for g in p.groups if g.name == reports.get(run_id).group)
-        assert verify.estimate(committed[run_id]) == min(verify.estimate(committed[r.id]) for r in group.runs)
+        held = [r.id for r in group.runs if r.id in committed]  # a study under way holds some runs, not all
+        assert verify.estimate(committed[run_id]) == min(verify.estimate(committed[i]) for i in held)
     assert len(chosen) >= 2 * len(reports.PARTS)
 
 

@@ -93,7 +93,7 @@ def cost_lines(book, steps, states, jobs, force=False, engines=1, cores=None):
     the whole plan, as lines of text. With ``cores``, runs of ``engines`` processes that together exceed them are
     taken to slow down in proportion (they share the cores)."""
     seconds, estimated = seconds_per_run(book, steps)
-    todo = [s for s in steps if force or states[s.id][0] != "done"]
+    todo = [s for s in steps if force or states[s.id][0] not in ("done", "underway")]
     where = f"at --jobs {jobs}" if jobs else "on a cluster that starts every run once its prefix is ready"
     lines = [f"cost (from the records' notebook_seconds), {where}:"]
     shared = max(jobs * engines / cores, 1.0) if jobs and cores else 1.0

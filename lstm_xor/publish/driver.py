@@ -54,6 +54,7 @@ from lstm_xor.publish.status import run_state
 from lstm_xor.publish.summaries import execute_summaries
 from lstm_xor.publish.toc import write_toc
 from lstm_xor.render import seconds_text
+from lstm_xor.reports import underway as studies
 
 
 def select(steps, only):
@@ -90,6 +91,8 @@ def run_all(profile="full", only=None, engines=None, force=False, book=None, run
     a function of the book and ``out`` giving the executor of ``publish.cluster`` (None: here).
     """
     runs = reports.RUNS if runs is None else runs
+    if not only:  # `make book`: the studies still being executed are left out (reports.underway)
+        runs = [run for run in runs if not studies.underway(run.id)]
     steps = [] if summaries_only else select(plan(runs, profile, engines), only)
     book = Book(book or PROFILES[profile]["book"])
     with book.locked():
@@ -132,6 +135,9 @@ def add_arguments(parser):
                              "build/quick/book (default: full)")
     parser.add_argument("--only", nargs="+", metavar="ID",
                         help="run only these registry ids or shell patterns ('bptt-*'; see --plan)")
+    parser.add_argument("--underway", action="store_true",
+                        help="run the studies still being executed, which `make book` leaves out (the patterns in "
+                             "lstm_xor/reports/underway.py); resumes what an ended session left")
     parser.add_argument("--jobs", type=int, default=None,
                         help=f"runs executed at once (default: as many as the cores hold, {cores()} cores // the "
                              "engines per run; with --cluster every run that is ready; 1: one after another in "
@@ -159,6 +165,9 @@ def _print_plan(args, jobs, engines):
     steps = select(plan(profile=args.profile, engines=args.engines), args.only)
     book = Book(args.book or PROFILES[args.profile]["book"])
     states = {s.id: run_state(book, s) for s in steps}
+    if not args.only:  # what `make book` runs: not the studies still being executed
+        states.update({i: ("underway", "a study still being executed: not in make book")
+                       for i, (state, _) in states.items() if state != "done" and studies.underway(i)})
     slots = jobs if not args.cluster or args.jobs else None  # a cluster: every run that is ready
     cores_here = None if args.cluster else cores()
     print(format_plan(steps, args.profile, states,
@@ -185,6 +194,12 @@ def main(args):
         args = parser.parse_args(args)
     engines = args.engines or PROFILES[args.profile]["engines"]
     jobs = max(args.jobs or cores() // engines, 1)  # by default no core runs two processes
+    if args.underway:
+        if args.only:
+            raise ValueError("--underway and --only: choose one")
+        if not studies.UNDERWAY:
+            raise ValueError("--underway: no study is under way (lstm_xor/reports/underway.py lists none)")
+        args.only = list(studies.UNDERWAY)
     if args.cluster is None and (args.partition or args.time_limit):
         raise ValueError("--partition and --time go with --cluster slurm")
     if args.plan:

@@ -46,6 +46,7 @@ def run_state(book, step):
 
 def counts_line(states):
     """'`make book` would run 4 of these 5 runs: 1 missing, 3 stale; 1 done' for {run id: (state, why)}."""
-    n = {k: sum(1 for s, _ in states.values() if s == k) for k in ("missing", "stale", "done")}
+    n = {k: sum(1 for s, _ in states.values() if s == k) for k in ("missing", "stale", "done", "underway")}
     return (f"`make book` would run {n['missing'] + n['stale']} of these {len(states)} runs: "
-            f"{n['missing']} missing, {n['stale']} stale; {n['done']} done")
+            f"{n['missing']} missing, {n['stale']} stale; {n['done']} done"
+            + (f"; {n['underway']} of studies under way, left out (runs --underway)" if n["underway"] else ""))

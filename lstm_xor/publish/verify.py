@@ -25,6 +25,7 @@ from lstm_xor.publish.plan import Step, fingerprint, profile_config
 from lstm_xor.publish.status import read_checked, run_state
 from lstm_xor.records import read_record
 from lstm_xor.render import seconds_text
+from lstm_xor.reports.underway import underway
 
 SCRATCH = REPO / "build" / "verify"  # the re-executed book, cleared when verify starts
 BUDGET = 15 * 60  # seconds the default selection is estimated to take: a reader's coffee
@@ -79,7 +80,8 @@ def select(records, only=None, k=None, seed=0):
             raise ValueError(f"unknown run id(s) {', '.join(unknown)}; see `runs --plan` for the ids")
         return list(only)
     # a registry run without a readable record is named and fails, whatever the sample: the book is not whole
-    broken = [run.id for run in reports.RUNS if run.id not in records]
+    # (a study still being executed is not yet in it: reports.underway)
+    broken = [run.id for run in reports.RUNS if run.id not in records and not underway(run.id)]
     if k:
         return broken + sample([run.id for run in reports.RUNS if run.id in records], k, seed)
     return broken + default_selection(records)
