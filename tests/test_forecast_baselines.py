@@ -148,3 +148,26 @@ def test_the_sentence_per_horizon_names_the_networks_that_lose():
     losers = [label for label, v in h8.items() if v >= 0.895]
     assert losers and all(label in text.split("; not ")[1] for label in losers)  # e.g. the RNN (1.044)
     assert text.startswith("8 steps ahead, ") and "beat AR(52) on the levels (0.895 ppmv)" in text
+
+
+def test_the_findings_sentences_are_the_records_figures():
+    from lstm_xor.reports.r001 import runs as r001
+    from lstm_xor.reports.r001 import tables as t
+    records, _ = _records()
+    level = records[r001.LEVELS.id]["forecast"]["methods"]
+    assert f"test RMSE of {level['network']['rmse']:.3g} ppmv" in t.levels_text(records)
+    assert f"{level['network']['rmse'] / level['naive']['rmse']:.1f} times the naive" in t.levels_text(records)
+    whole = records["fc-co2-whole-lstm"]["forecast"]["methods"]["network"]["rmse"]
+    assert f"LSTM {whole:.3f} against" in t.whole_text(records) and "of 6 within two standard deviations" in \
+        t.whole_text(records)
+    assert "lr 0.0005: not run yet (n = 0 of 27)" in t.best_epochs_text({})
+    assert t.levels_text({}).endswith("has no record yet.")
+
+
+def test_the_headline_compares_the_network_chosen_on_validation_with_the_best_baseline():
+    from lstm_xor.reports.r001 import tables as t
+    records, _ = _records()
+    evaluated = {"sarima": {"choice": "SARIMA", "test": {"rmse": 0.4, "rmse_by_horizon": [0.3] + [0.5] * 6 + [9.0]}}}
+    line = t.headline(records, evaluated)
+    label, _ = t.best_network(records, "co2")
+    assert f"({label})" in line and "against SARIMA's 0.300 ppmv (worse)" in line and "(better)." in line

@@ -23,7 +23,7 @@ BASELINES = ("naive", "seasonal naive", "autoregression")  # the baselines every
 
 def _label(cell, group, transform, name):
     mode = "whole series, truncated BPTT" if group == "forecast-whole" else "windows"
-    what = {"difference": ", changes", "level": ""}[transform] if name == "co2" else ""
+    what = {"difference": ", changes", "level": ", levels"}[transform] if name == "co2" else ""
     return f"{cell.upper()}, {mode}{what}"
 
 
@@ -140,8 +140,8 @@ def beats_text(records, name, evaluated, step):
     worse = [(lbl, _network_rmse(runs, step)) for lbl, runs in rows if _network_rmse(runs, step) >= best]
 
     def listed(items):
-        return "; ".join(f"{lbl} ({v:.3g})" for lbl, v in items)
-    theirs = f"{label} ({best:.3g} {unit})"
+        return "; ".join(f"{lbl} ({v:.4g})" for lbl, v in items)
+    theirs = f"{label} ({best:.4g} {unit})"
     if not better:
         verdict = f"no network beats {theirs}"
     elif not worse:
@@ -227,3 +227,73 @@ def best_network(records, name):
     def valid(runs):
         return float(np.mean([r["valid"]["rmse"] * _unit_std(name, r["config"]["transform"]) for _, r in runs]))
     return min(rows, key=lambda row: valid(row[1]))
+
+
+def best_epochs_text(records):
+    """Per learning rate of the tuning grid: the best validation epochs and the epochs run, over every cell, width
+    and seed done (what a best epoch of 1 says needs the lower rate beside it)."""
+    out = []
+    for lr in r001.TUNE_LR:
+        ids = [i for cell in CELLS for hidden in r001.TUNE_HIDDEN for i in _point_ids(cell, lr, hidden)]
+        done = [records[i] for i in ids if i in records]
+        if not done:
+            out.append(f"lr {lr:g}: not run yet ({done_text(0, len(ids))})")
+            continue
+        best = [r["best_epoch"] for r in done]
+        run = [r["epochs_completed"] for r in done]
+        out.append(f"lr {lr:g}: best validation epoch {min(best)}-{max(best)} (median {np.median(best):g}) of "
+                   f"{min(run)}-{max(run)} run ({done_text(len(done), len(ids))})")
+    return "; ".join(out) + "."
+
+
+def levels_text(records):
+    """The CO2 LSTM that reads and forecasts the levels: its test errors against the naive forecast's."""
+    record = records.get(r001.LEVELS.id)
+    if record is None:
+        return f"The levels run {r001.LEVELS.id} has no record yet."
+    m = record["forecast"]["methods"]
+    net, naive = m["network"], m["naive"]
+    return (f"The LSTM reading and forecasting CO2's levels, scaled by the training period, has a test RMSE of "
+            f"{net['rmse']:.3g} ppmv (MASE {net['mase']:.1f}), {net['rmse'] / naive['rmse']:.1f} times the naive "
+            f"forecast's ({naive['rmse']:.3g}): the test period lies above every training value.")
+
+
+def whole_text(records):
+    """Each cell trained on the whole series (truncated BPTT, one run) beside its windows runs (mean ± sd), and how
+    many lie within two standard deviations of the windows' mean."""
+    parts, within, n = [], 0, 0
+    for name in r001.SERIES:
+        pairs = []
+        for cell in CELLS:
+            whole = records.get(f"fc-{name}-whole-{cell}")
+            windows = [records[i]["forecast"]["methods"]["network"]["rmse"] for i in
+                       (f"fc-{name}-{cell}-s{s}" for s in r001.SEEDS3) if i in records]
+            if whole is None or len(windows) < 2:
+                continue
+            value = whole["forecast"]["methods"]["network"]["rmse"]
+            n += 1
+            within += abs(value - np.mean(windows)) <= 2 * np.std(windows, ddof=1)
+            pairs.append(f"{cell.upper()} {value:.3f} against {mean_sd_text(windows)}")
+        if pairs:
+            parts.append(f"{name}: " + ", ".join(pairs))
+    if not n:
+        return "No whole-series run has a record beside its windows runs yet."
+    return (f"Test RMSE one step ahead, the whole series (one run) against windows (three seeds): "
+            f"{'; '.join(parts)}; {within} of {n} within two standard deviations of the windows' mean.")
+
+
+def headline(records, evaluated):
+    """One line for the book's abstract: CO2's best network against the best baseline one step and ``horizon``
+    steps ahead (test RMSE, the network configuration chosen by its validation RMSE)."""
+    best = best_network(records, "co2")
+    if best is None:
+        return "Report 001: no CO2 run has a record yet."
+    label, runs = best
+    horizon = len(next(iter(evaluated.values()))["test"]["rmse_by_horizon"])
+    said = []
+    for step in (1, horizon):
+        _, baseline, theirs = best_baseline(evaluated, step=step)
+        ours = _network_rmse(runs, step)
+        said.append(f"{step} {'week' if step == 1 else 'weeks'} ahead {ours:.3f} against {baseline}'s {theirs:.3f} "
+                    f"ppmv ({'better' if ours < theirs else 'worse'})")
+    return f"Report 001: forecasting weekly CO2, the network chosen on validation ({label}): " + "; ".join(said) + "."
