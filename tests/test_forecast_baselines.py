@@ -171,3 +171,21 @@ def test_the_headline_compares_the_network_chosen_on_validation_with_the_best_ba
     line = t.headline(records, evaluated)
     label, _ = t.best_network(records, "co2")
     assert f"({label})" in line and "against SARIMA's 0.300 ppmv (worse)" in line and "(better)." in line
+
+
+@pytest.mark.parametrize("run_id", ["fc-sunspots-gru-s0", "fc-co2-lstm-s1"])
+def test_evaluate_gives_the_committed_records_baseline_figures_exactly(run_id):
+    from lstm_xor.reports.r001 import baselines
+    records, _ = _records()
+    name = records[run_id]["config"]["series"]
+    series = load_series(name)
+    train, _, test = split_in_time(series, 0.2, 0.2)
+    kept = records[run_id]["forecast"]["methods"]
+    for family in baselines.RECORDED:
+        (_, build), = baselines.candidates(name)[family]
+        out = fb.evaluate(build(series.values[train]), series.values, test, 8, train)
+        if family == "autoregression":  # its least squares rounds by the BLAS kernels: equal to 1e-13 here
+            for key, value in out.items():
+                np.testing.assert_allclose(value, kept[family][key], rtol=1e-9, err_msg=key)
+        else:
+            assert out == kept[family], family

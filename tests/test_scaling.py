@@ -156,3 +156,13 @@ def test_report001_targets_keep_the_two_gains_apart_and_name_their_source():
     many = {r["key"]: r for r in report001.targets001(_results([1, 2, 4, 8, 16], serial=0.001, comm=0.00001))}
     assert many["x5"]["measured"].startswith("parallel gain") and "at 16 engines" in many["x5"]["measured"]
     assert many["x5"]["verdict"].startswith("by parallelism: met")
+
+
+def test_the_books_report001_table_is_the_one_its_results_give():
+    book = Path(__file__).resolve().parents[1] / "book" / "scaling"
+    results = scaling.load_results(book / "scaling.json")
+    executed = nbformat.read(book / "scaling.ipynb", as_version=4)
+    shown = [o["data"]["text/markdown"] for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", [])
+             if "text/markdown" in o.get("data", {})]
+    assert scaling.targets001_markdown(scaling.targets001(results), results["machine"]["cores"]) in shown
+    assert scaling.model_markdown(results) in shown
