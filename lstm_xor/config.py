@@ -83,6 +83,8 @@ COMMON = (
           "cuts at random without it (the control: chunk lengths that vary, with a biased gradient)", off=True),
     Param("gradient_float64", bool, False, "with gradient_distances: compute the state gradients' backward pass in "
           "float64 (a float32 one underflows to subnormals far back)", off=False),
+    Param("log_grad_norm", bool, False, "record every optimiser step's gradient norm (before clipping) in the "
+          "history's grad_norm, beside iteration_loss; false records none", off=False),
     Param("init_radius", float, 0.0, "scale each layer's recurrent weights at the start so that every gate's "
           "recurrent block has this spectral radius (above 1: an exploding start); 0 leaves the initialiser's",
           off=0.0),

@@ -300,6 +300,8 @@ class _Fit:
         for iteration, index in enumerate(batches):
             loss, norm = trainer.step(index, lr, Step(epoch, iteration, len(batches), data_rng))
             history["iteration_loss"].append(loss)
+            if trainer.config.log_grad_norm:
+                history.setdefault("grad_norm", []).append(norm)
             epoch_loss += loss
             self.display.step(iteration, loss)
             if not (math.isfinite(loss) and math.isfinite(norm)):
