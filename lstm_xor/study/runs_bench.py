@@ -4,7 +4,8 @@ One command executes the same set of quick-profile runs (independent ones: no ru
 another's prefix) into scratch books, forced: once at ``--jobs 1``, once at ``--jobs N`` and, with
 ``--cluster slurm``, once through Slurm (a cluster must be up: ``tests/slurm/cluster.sh``). It
 prints each wall time, the speed-up over ``--jobs 1``, Slurm's overhead per job (the wall time
-over ``--jobs N``'s, per wave of N jobs: a one-node cluster of N CPUs runs N one-task jobs at once),
+over the last ``--jobs N``'s, per wave of N jobs: a one-node cluster of N CPUs runs N one-task jobs at
+once, so give the cores last),
 and whether every record equals the one-at-a-time record (numbers, fingerprint; times and
 environment aside).
 """
@@ -57,7 +58,8 @@ def execute(ids, book, jobs, cluster=None):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m lstm_xor.study.runs_bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--jobs", type=int, default=cores(), help=f"runs at once (default: the cores, {cores()})")
+    parser.add_argument("--jobs", type=int, nargs="+", default=[cores()],
+                        help=f"runs at once, one or more values, each measured (default: the cores, {cores()})")
     parser.add_argument("--runs", type=int, default=10, help="how many runs (default 10)")
     parser.add_argument("--only", nargs="+", default=["bptt-*", "fc-*", "add-*"],
                         help="shell patterns the runs are taken from, in plan order")
@@ -68,9 +70,11 @@ def main(argv=None):
     scratch = Path(args.scratch or tempfile.mkdtemp(prefix="runs-bench-"))
     print(f"{len(ids)} quick runs on {cores()} cores: {' '.join(ids)}", flush=True)
     walls, records = {}, {}
-    for label, jobs in (("--jobs 1", 1), (f"--jobs {args.jobs}", args.jobs)):
+    for jobs in [1] + [j for j in args.jobs if j != 1]:
+        label = f"--jobs {jobs}"
         walls[label], records[label] = execute(ids, scratch / label.replace(" ", ""), jobs)
-        print(f"{label}: {seconds_text(walls[label], 1)}", flush=True)
+        print(f"{label}: {seconds_text(walls[label], 1)}"
+              + (f", speed-up {walls['--jobs 1'] / walls[label]:.2f}x over --jobs 1" if jobs != 1 else ""), flush=True)
     if args.cluster:
         from lstm_xor.publish.cluster import SlurmRuns
 
@@ -79,11 +83,10 @@ def main(argv=None):
         walls["slurm"], records["slurm"] = execute(ids, scratch / "slurm", None, slurm)
         # a one-node cluster runs as many one-task jobs at once as --jobs runs here (its CPUs: the cores), so each
         # of the K / N waves of jobs costs its overhead once
-        overhead = (walls["slurm"] - walls[f"--jobs {args.jobs}"]) * args.jobs / len(ids)
+        n = args.jobs[-1]
+        overhead = (walls["slurm"] - walls[f"--jobs {n}"]) * n / len(ids)
         print(f"slurm: {seconds_text(walls['slurm'], 1)}; overhead per job about {overhead:.2f} s ((slurm - "
-              f"--jobs {args.jobs}) x {args.jobs} / {len(ids)} runs)", flush=True)
-    one = walls["--jobs 1"]
-    print(f"speed-up at --jobs {args.jobs}: {one / walls[f'--jobs {args.jobs}']:.2f}x over --jobs 1")
+              f"--jobs {n}) x {n} / {len(ids)} runs)", flush=True)
     base = {i: numbers(r) for i, r in records["--jobs 1"].items()}
     for label, recs in records.items():
         same = [i for i in ids if numbers(recs[i]) == base[i]]
