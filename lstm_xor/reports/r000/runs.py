@@ -25,7 +25,7 @@ Reading the report (``../shared/seeds/000_*.txt``):
 """
 
 from lstm_xor.reports.base import Group, Part, Run
-from lstm_xor.reports.r000 import causes_runs, funnel_runs
+from lstm_xor.reports.r000 import causes_runs, funnel_runs, length_runs
 from lstm_xor.reports.r000 import pages as report000_pages
 
 REPORT_RANKS = 5  # the report's MPI processes: one optimiser step = 5 batches of 32 strings
@@ -290,9 +290,9 @@ PART = Part(
     caption="Report 000: LSTM XOR",
     pages=("parity.md",),
     summaries=("summary/report.ipynb", "summary/evidence.ipynb", "summary/causes.ipynb", "summary/ours.ipynb",
-               "summary/units.ipynb"),
+               "summary/units.ipynb", "summary/length.ipynb"),
     groups=GROUPS + causes_runs.groups(REPORT, FIXED, VARIABLE)
-    + funnel_runs.groups(REPORT, FIXED, VARIABLE, REPORT_RUNS) + PARITY_GROUPS,
+    + funnel_runs.groups(REPORT, FIXED, VARIABLE, REPORT_RUNS) + PARITY_GROUPS + length_runs.groups(),
     describe=describe,
     compare=report000_pages.compare,
 )
