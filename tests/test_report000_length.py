@@ -102,6 +102,19 @@ def test_the_critical_length_with_fake_records_at_both_caps_and_with_runs_missin
     plots.plot_steps(records)
 
 
+def test_the_finer_reading_takes_the_step_where_the_training_loss_reaches_a_tenth_of_chance():
+    record = _solved_in(2)
+    record["history"]["iteration_loss"] = [0.7] * 290 + [0.01] * 210
+    assert tables.loss_steps(record) == 300  # the first 10-step window wholly past the fall ends at step 300
+    records = {runs.run_id("fixed", 0.01, 2, 0): record, runs.run_id("fixed", 0.01, 3, 0): _solved_in(3),
+               runs.run_id("fixed", 0.01, 4, 0): UNSOLVED}
+    by_test, by_loss = (tables.outcomes(records, "fixed", 0.01, measure=m) for m in ("test", "loss"))
+    assert by_test[2][0] == 16_000 and by_loss[2][0] == 300 * 32
+    assert by_test[3][0] == by_loss[3][0] == 24_000  # the loss never fell: the epoch's count
+    assert by_test[4][0] == by_loss[4][0] == math.inf
+    assert tables.loss_steps(UNSOLVED) is None
+
+
 def test_the_fit_recovers_a_known_power_law_and_a_known_exponential():
     power = [(n, 100 * n ** 1.5) for n in (2, 3, 4, 6, 8) for _ in range(3)]
     f = tables.fit(power)
@@ -116,7 +129,8 @@ def test_the_fit_recovers_a_known_power_law_and_a_known_exponential():
                for s in range(3)}
     fitted = tables.series_fit(records, "random", 0.01)
     assert fitted["power"]["slope"] == pytest.approx(2.0)  # 250 n^2 steps: epochs 1, 4, 16
-    assert "2.00 (rms 0.000)" in tables.fit_table(records)
+    assert "| lengths 1..n, lr 0.01 | the test set, each epoch | 9 (2, 4, 8) | 2.00 (rms 0.000) |" in \
+        tables.fit_table(records)
 
 
 def test_the_signal_json_holds_every_length_and_seed_and_a_subset_recomputes_the_same():

@@ -5,6 +5,7 @@ import numpy as np
 
 from lstm_xor.reports.r000.length_runs import CAP, SEEDS, SERIES
 from lstm_xor.reports.r000.length_tables import (
+    MEASURES,
     NEVER,
     SECOND_CAP,
     outcomes,
@@ -18,11 +19,11 @@ STYLES = {("fixed", 0.01): ("tab:red", "o"), ("fixed", 0.001): ("tab:orange", "s
 JITTER, SPREAD = 0.025, 0.08  # seeds, and series, side by side: factors on the length (equal steps stay apart)
 
 
-def _series(ax, records, series, offset):
+def _series(ax, records, series, offset, measure):
     """One series' seeds (solved filled, unsolved open at the cap) and its power-law fit; offset: its place."""
     colour, marker = STYLES[series]
     label = series_label(*series)
-    for n, values in outcomes(records, *series).items():
+    for n, values in outcomes(records, *series, measure=measure).items():
         for seed, v in enumerate(values):
             if v is None:
                 continue
@@ -31,7 +32,7 @@ def _series(ax, records, series, offset):
             ax.plot(x, steps_of(v if solved else CAP), marker, ms=7, color=colour, mfc=colour if solved else "none",
                     label=label)
             label = None
-    f = series_fit(records, *series)
+    f = series_fit(records, *series, measure=measure)
     if f:
         p = f["power"]
         x = np.array([min(f["lengths"]), max(f["lengths"])], dtype=float)
@@ -40,23 +41,25 @@ def _series(ax, records, series, offset):
 
 
 def plot_steps(records):
-    """Steps (and strings) to solve against the length, log-log: every seed, unsolved open at the cap."""
+    """Steps (and strings) to solve against the length, log-log, read from the test set each epoch (left) and
+    from the training loss each step (right): every seed, unsolved open at the cap."""
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(9, 5))
-    for offset, series in enumerate(SERIES):
-        _series(ax, records, series, offset - 1)
-    for cap, style in ((CAP, "-"), (SECOND_CAP, ":")):
-        ax.axhline(steps_of(cap), color="grey", ls=style, lw=1, label=f"cap of {cap:,} strings")
-    ax.set(xscale="log", yscale="log", xlabel="string length n", ylabel="steps of 32 strings to solve",
-           title="a label only at the end: steps until every test string is right (open: not within the cap)")
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5), sharey=True)
     ticks = sorted({n for s in SERIES for n in outcomes(records, *s)})
-    ax.set_xticks(ticks, [str(n) for n in ticks])
-    ax.minorticks_off()
-    strings = ax.secondary_yaxis("right", functions=(lambda s: s * 32, lambda s: s / 32))
+    for ax, (measure, words) in zip(axes, MEASURES.items(), strict=True):
+        for offset, series in enumerate(SERIES):
+            _series(ax, records, series, offset - 1, measure)
+        for cap, style in ((CAP, "-"), (SECOND_CAP, ":")):
+            ax.axhline(steps_of(cap), color="grey", ls=style, lw=1, label=f"cap of {cap:,} strings")
+        ax.set(xscale="log", yscale="log", xlabel="string length n", title=f"steps to solve, read from {words}")
+        ax.set_xticks(ticks, [str(n) for n in ticks])
+        ax.minorticks_off()
+        ax.grid(alpha=0.3, which="both")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8, loc="lower right")
+    axes[0].set_ylabel("steps of 32 strings (open: not solved within the cap)")
+    strings = axes[1].secondary_yaxis("right", functions=(lambda s: s * 32, lambda s: s / 32))
     strings.set_ylabel("training strings")
-    ax.grid(alpha=0.3, which="both")
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     return fig
 

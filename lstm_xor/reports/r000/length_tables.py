@@ -4,8 +4,10 @@ initialisation (lstm_xor.study.length_signal's JSON); the plots are lstm_xor.rep
 A run *solves* in the first epoch after which every test string is right; its steps to solve are that epoch's
 steps (250 an epoch: the resolution), its strings those steps' training strings. A run that did not solve
 within a cap of strings counts as unsolved at that cap, read from the same histories, so a smaller cap
-(SECOND_CAP) needs no other runs. Everything copes with runs not executed yet: they are counted as
-missing, never as unsolved.
+(SECOND_CAP) needs no other runs. A finer reading of a solved run's steps (``loss_steps``): the first step
+at which its training loss, averaged over LOSS_WINDOW steps, is a tenth of chance (never later than the
+epoch's count). Everything copes with runs not executed yet: they are counted as missing, never as
+unsolved.
 """
 
 import math
@@ -18,6 +20,8 @@ from lstm_xor.reports.r000.length_runs import CAP, LENGTHS, LONGER, SEEDS, SERIE
 SECOND_CAP = 100_000  # the verdict checked at a cap of half the runs' strings
 K = 2  # a length is learnable within a cap when at least K of the 3 seeds solve it; critical where fewer do
 NEVER = math.inf  # the strings of a run that did not solve (within its own strings or the cap)
+LOSS_FRACTION, LOSS_WINDOW = 0.1, 10  # the finer reading: the training loss's mean over 10 steps at a tenth of chance
+MEASURES = {"test": "the test set, each epoch", "loss": "the training loss, each step"}
 
 
 def series_label(kind, lr):
@@ -38,9 +42,26 @@ def steps_of(strings, batch=32):
     return strings / batch
 
 
-def outcomes(records, kind, lr, cap=CAP):
+def loss_steps(record):
+    """The first step (from 1) at which the mean training loss over the last LOSS_WINDOW steps is at most
+    LOSS_FRACTION of chance (ln 2 a string), or None: a reading of steps to solve finer than an epoch."""
+    x, mean = render.moving_mean(record["history"]["iteration_loss"], LOSS_WINDOW)
+    below = np.nonzero(mean <= LOSS_FRACTION * math.log(2))[0]
+    return int(x[below[0]]) + 1 if below.size else None
+
+
+def _value(record, cap, measure):
+    """A run's strings to solve by ``measure`` (MEASURES), NEVER when its test set was not solved within cap."""
+    strings = solved_strings(record)
+    if strings > cap:
+        return NEVER
+    steps = loss_steps(record) if measure == "loss" else None
+    return strings if steps is None else min(strings, steps * record["config"].get("batch_size", 32))
+
+
+def outcomes(records, kind, lr, cap=CAP, measure="test"):
     """{n: [strings to solve, NEVER (not within cap), or None (not run yet) per seed]} of one series, the
-    lengths of LONGER's runs (other groups' longer records) included."""
+    lengths of LONGER's runs (other groups' longer records) included. ``measure``: MEASURES' keys."""
     out = {}
     for n in LENGTHS:
         if n in SERIES[kind, lr]:
@@ -49,8 +70,7 @@ def outcomes(records, kind, lr, cap=CAP):
             ids = [f"{LONGER[kind, lr, n]}-s{seed}" for seed in range(SEEDS)]
         else:
             continue
-        values = [solved_strings(records[i]) if i in records else None for i in ids]
-        out[n] = [v if v is None or v <= cap else NEVER for v in values]
+        out[n] = [_value(records[i], cap, measure) if i in records else None for i in ids]
     return out
 
 
@@ -99,8 +119,8 @@ def solved_points(by_length):
     return [(n, steps_of(v)) for n, values in by_length.items() for v in values if v is not None and v != NEVER]
 
 
-def series_fit(records, kind, lr, cap=CAP):
-    return fit(solved_points(outcomes(records, kind, lr, cap)))
+def series_fit(records, kind, lr, cap=CAP, measure="test"):
+    return fit(solved_points(outcomes(records, kind, lr, cap, measure)))
 
 
 def _steps_cell(values):
@@ -146,11 +166,13 @@ def _fit_cells(f):
 
 
 def fit_table(records):
-    """Per series: the fits of steps to solve against length (log10 residuals), and which fits better."""
-    lines = ["| series | points (lengths solved) | power law: exponent | exponential: steps grow | fits better | "
-             "its residuals (log10) |", "|---|---|---|---|---|---|"]
+    """Per series and measure: the fits of steps to solve against length (log10 residuals), which fits better."""
+    lines = ["| series | steps read from | points (lengths solved) | power law: exponent | exponential: steps grow | "
+             "fits better | its residuals (log10) |", "|---|---|---|---|---|---|---|"]
     for s in SERIES:
-        lines.append(f"| {series_label(*s)} | " + " | ".join(_fit_cells(series_fit(records, *s))) + " |")
+        for measure, words in MEASURES.items():
+            cells = _fit_cells(series_fit(records, *s, measure=measure))
+            lines.append(f"| {series_label(*s)} | {words} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
