@@ -64,25 +64,33 @@ def test_cross_validation_chooses_the_width_with_the_best_mean_validation_accura
     assert "| **16** | 3 | **0.800 ± 0.100** | 0.100 ± 0.100 |" in text
 
 
-def test_the_sweep_tables_put_the_reports_figures_beside_ours_and_name_what_has_not_run():
-    run = next(run for run in r002.UNIT_RUNS if run.id == "cls-units4-lstm")
-    records = {run.id: _record(run, 0.8, 0.9, train_accuracy=0.95)}
+def test_the_sweep_tables_put_the_reports_figures_beside_ours_over_the_seeds_and_say_what_is_missing():
+    seeds = [run for run in r002.UNIT_RUNS if run.id.startswith("cls-units4-lstm")]
+    assert [run.id for run in seeds] == ["cls-units4-lstm", "cls-units4-lstm-s1", "cls-units4-lstm-s2"]
+    records = {run.id: _record(run, 0.8, test, train_accuracy=0.95) for run, test in zip(seeds, (0.9, 1.0),
+                                                                                          strict=False)}
     text = tables.units_table(records, "runs")
     row = next(line for line in text.splitlines() if line.startswith("| 4 |"))
-    assert "0.7 / 0.74 | 0.95 / 0.9 | 2 of 4 | [cls-units4-lstm](runs/cls-units4-lstm.ipynb)" in row
-    assert "0.56 / 0.53 | not run yet" in row  # the RNN's row, not run
-    assert "| 1 | – | not run yet" in tables.layers_table({}, "runs")  # the report has no 1-layer figures
+    assert ("0.7 / 0.74 | 0.950, 0.950 (n = 2 of 3) | 0.900, 1.000 (n = 2 of 3) | 2 of 4, 2 of 4 | "
+            "[s0](runs/cls-units4-lstm.ipynb) [s1](runs/cls-units4-lstm-s1.ipynb)") in row
+    assert "0.56 / 0.53 | not run yet (n = 0 of 3) | not run yet (n = 0 of 3) | – | –" in row  # the RNN's row
+    assert "| 1 | – | not run yet (n = 0 of 3)" in tables.layers_table({}, "runs")  # no 1-layer report figures
+    assert "| 64 | 0.71 / 0.2 | not run yet (n = 0 of 1)" in tables.layers_table({}, "runs")  # cut to one seed
+    assert "| spoken digits (FSDD) | 16 | 0.64 / 0.43 | not run yet (n = 0 of 3)" in tables.speech_units_table(
+        {}, "runs")
 
 
-def test_our_runs_table_gives_mean_and_spread_over_seeds_and_the_baselines():
+def test_our_runs_table_gives_the_seeds_values_and_the_baselines():
     chosen = [run for run in r002.BEST_RUNS if run.id.startswith("cls-ours-vowels-gru-")]
     records = {run.id: _record(run, 0.9, test) for run, test in zip(chosen, (0.97, 0.98, 0.99), strict=True)}
     figures = dict(accuracy=0.95, correct=351, n=370, seconds=2.0)
     text = tables.ours_table(records, dict(datasets=dict(vowels=dict(logistic=figures, dtw=figures))))
-    assert ("| JapaneseVowels | GRU, 1 layer of 64, the mean over the steps, Adam | 3 | 0.980 ± 0.010 | 0.970 – 0.990 |"
-            in text)
-    assert "| JapaneseVowels | 1-NN DTW (squared frame distances, no window) | – | 0.950 (351/370) |" in text
-    assert "ours: GRU, the mean over the steps, 3 seeds (mean ± sd) | 0.980 ± 0.010 |" in tables.anchors_table(
+    assert ("| JapaneseVowels | GRU, 1 layer of 64, the mean over the steps, Adam | 0.970, 0.980, 0.990 (n = 3) | "
+            "2, 2, 2 |") in text
+    assert "| JapaneseVowels | LSTM, 1 layer of 64, the mean over the steps, Adam | not run yet (n = 0 of 3) |" in text
+    assert "| JapaneseVowels | 1-NN DTW (squared frame distances, no window) | 0.950 (351/370, split of seed 0) |" \
+        in text
+    assert "| ours: GRU, the mean over the steps | 0.970, 0.980, 0.990 (n = 3) |" in tables.anchors_table(
         records, None)
 
 

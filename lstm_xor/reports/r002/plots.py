@@ -8,6 +8,7 @@ import numpy as np
 
 from lstm_xor.data.sequences import feature_stats, standardise
 from lstm_xor.render import CELL_COLORS, iterations_per_epoch
+from lstm_xor.reports.r002 import lengths
 from lstm_xor.reports.r002 import runs as r002
 from lstm_xor.tasks.classify import load
 
@@ -90,21 +91,52 @@ def plot_confusions(records, run_ids):
 
 
 def plot_sweep(records, runs, key, label):
-    """Test accuracy against a swept value (log scale), per cell: ours as points, the report's as crosses."""
+    """Test accuracy against a swept value (log scale), per cell, in two panels: the report's on its handwriting, and
+    ours on the SYNTHETIC pen set (each seed a dot, the line through the means): different data, kept apart."""
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6.5, 3.6))
-    for cell in r002.REPORT_CELLS:
-        mine = sorted((run.config()[key], records[run.id]["test"]["accuracy"]) for run in runs
-                      if run.config()["cell"] == cell and run.id in records)
-        theirs = sorted((run.config()[key], run.report["test"]) for run in runs
-                        if run.config()["cell"] == cell and run.report)
-        for points, style, who in ((mine, "o-", "ours (synthetic pen)"), (theirs, "x--", "report (HW)")):
-            if points:
-                x, y = zip(*points, strict=True)
-                ax.plot(x, y, style, color=CELL_COLORS[cell], label=f"{cell.upper()}, {who}")
-    ax.set(xscale="log", xlabel=label, ylabel="test accuracy", ylim=(0, 1.02))
+    fig, (theirs_ax, ours_ax) = plt.subplots(1, 2, figsize=(11, 3.6), sharey=True)
     values = sorted({run.config()[key] for run in runs})
-    ax.set_xticks(values, labels=values)
-    ax.legend(fontsize=8)
+    for cell in r002.REPORT_CELLS:
+        mine = [run for run in runs if run.config()["cell"] == cell]
+        theirs = sorted((run.config()[key], run.report["test"]) for run in mine if run.report)
+        if theirs:
+            theirs_ax.plot(*zip(*theirs, strict=True), "x--", color=CELL_COLORS[cell], label=cell.upper())
+        seeds = [(run.config()[key], records[run.id]["test"]["accuracy"]) for run in mine if run.id in records]
+        if seeds:
+            ours_ax.plot(*zip(*seeds, strict=True), "o", color=CELL_COLORS[cell], alpha=0.4, ms=4)
+            means = [(v, np.mean([a for w, a in seeds if w == v])) for v in sorted({w for w, _ in seeds})]
+            ours_ax.plot(*zip(*means, strict=True), "-", color=CELL_COLORS[cell], label=f"{cell.upper()} (dots: seeds)")
+    theirs_ax.set(title="the report, on its handwriting (HW, private)", ylabel="test accuracy", ylim=(0, 1.02))
+    ours_ax.set(title="ours, on the SYNTHETIC pen set (a stand-in, not handwriting)")
+    for ax in (theirs_ax, ours_ax):
+        ax.set(xscale="log", xlabel=label)
+        ax.set_xticks(values, labels=values)
+        ax.minorticks_off()
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_lengths(found):
+    """Test accuracy per length third, RNN and LSTM (the report's two-layer networks), one panel per data set: each
+    seed a dot, the line through the means (found: lstm_xor.reports.r002.lengths.read())."""
+    import matplotlib.pyplot as plt
+    have = [d for d in lengths.PAIRS if any(r["dataset"] == d for r in found.values())]
+    if not have:
+        return None
+    fig, axes = plt.subplots(1, len(have), figsize=(5.5 * len(have), 3.4), squeeze=False, sharey=True)
+    for ax, dataset in zip(axes[0], have, strict=True):
+        acc, edges = lengths.accuracies(found, dataset)
+        ticks = [f"{lengths.third_text(edges, k)} steps" for k in range(3)]
+        for cell, seeds in acc.items():
+            for seed in seeds:
+                ax.plot(range(3), seed, "o", color=CELL_COLORS[cell], alpha=0.4, ms=4)
+            ax.plot(range(3), np.nanmean(np.asarray(seeds, dtype=float), axis=0), "-", color=CELL_COLORS[cell],
+                    label=f"{cell.upper()} ({len(seeds)} seed{'s' * (len(seeds) > 1)})")
+        ax.set_xticks(range(3), labels=ticks)
+        ax.set(title=lengths.DATA[dataset], xlabel="test sequences by length (thirds)", ylim=(0, 1.02))
+        ax.legend(fontsize=8)
+    axes[0][0].set_ylabel("test accuracy")
     fig.tight_layout()
     return fig

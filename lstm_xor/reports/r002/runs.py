@@ -29,15 +29,23 @@ Reading the report (``../shared/seeds/002_*.txt``):
   synthetic pen set and JapaneseVowels; the width with the best mean validation
   accuracy is chosen from the records, and its test figure is the mean over the
   three fold models.
+* Seeds (issue 22): every configuration of the units, layers and dropout sweeps and
+  of the speech sweep runs seeds 0, 1 and 2 (``seeded(..., bare_first=True)``: seed 0
+  is the run registered first, under its old id). Cut for the budget: the 64- and
+  128-layer rows keep seed 0 alone; on spoken digits the speech sweep stops at width 16.
+* The units sweep on speech (the report's CV column): widths 4, 16 and 64 on
+  JapaneseVowels, 4 and 16 on spoken digits, both cells, the report's settings.
 * Beyond the report: Adam, batches of 16, the mean over steps read by the head,
   width 64, for RNN, LSTM and GRU, three seeds each, on all three data sets; on
-  JapaneseVowels also with the last step read by the head.
+  JapaneseVowels also with the last step read by the head: runs added after seeing
+  test results (post hoc), so the summary chooses the pooling on validation alone
+  (lstm_xor.reports.r002.findings.pooling_choice).
 """
 
 from functools import partial
 
 from lstm_xor.nn.cells import CELLS
-from lstm_xor.reports.base import SEEDS3, Group, Part, Run
+from lstm_xor.reports.base import SEEDS3, Group, Part, Run, seeded
 
 REPORT_CELLS = ("rnn", "lstm")  # the two cells the report compares
 POOL_TEXT = {"last": "the last step", "mean": "the mean over the steps"}
@@ -70,37 +78,53 @@ TWO_LAYER = {"rnn": dict(hidden=16, HW=(0.64, 0.49), CV=(0.64, 0.43)),
 DEEP_EPOCHS = {8: 40, 16: 10, 64: 3, 128: 3}  # the budget's cut for batch size 1
 SPEECH_EPOCHS = {"vowels": 100, "digits": 20}
 
-UNIT_RUNS = [_run(f"cls-units{h}-{cell}", "cls-units", f"Width {h}, 2 layers, {cell.upper()}, synthetic pen",
-                  dict(cell=cell, hidden=h), _figures(*UNITS[cell][h]),
-                  "The report's setting on the synthetic pen set: two recurrent layers of this width, SGD, "
-                  "batch 1, early stopping (patience 25).")
-             for cell in REPORT_CELLS for h in UNITS[cell]]
+UNIT_RUNS = [seeded_run for cell in REPORT_CELLS for h in UNITS[cell] for seeded_run in seeded(
+    _run(f"cls-units{h}-{cell}", "cls-units", f"Width {h}, 2 layers, {cell.upper()}, synthetic pen",
+         dict(cell=cell, hidden=h), _figures(*UNITS[cell][h]),
+         "The report's setting on the synthetic pen set: two recurrent layers of this width, SGD, "
+         "batch 1, early stopping (patience 25)."), SEEDS3, bare_first=True)]
 
-LAYER_RUNS = [_run(f"cls-layers{k}-{cell}", "cls-layers", f"{k} layer{'s' * (k > 1)} of 16, {cell.upper()}, "
-                   "synthetic pen", dict(cell=cell, layers=k, epochs=DEEP_EPOCHS.get(k, 100)),
-                   _figures(*LAYERS[cell][k]) if k in LAYERS[cell] else None,
-                   "Stacked layers of 16 units on the synthetic pen set" +
-                   (f"; at most {DEEP_EPOCHS[k]} epochs (the budget: batch size 1 through {k} layers)."
-                    if k in DEEP_EPOCHS else "."))
-              for cell in REPORT_CELLS for k in (1, 3, 8, 16, 64, 128)]
+LAYER_COUNTS = (1, 3, 8, 16, 64, 128)
+ONE_SEED_LAYERS = (64, 128)  # cut to seed 0 (the budget): at chance on their training part too, after 3 epochs
+LAYER_RUNS = [seeded_run for cell in REPORT_CELLS for k in LAYER_COUNTS for seeded_run in seeded(
+    _run(f"cls-layers{k}-{cell}", "cls-layers", f"{k} layer{'s' * (k > 1)} of 16, {cell.upper()}, synthetic pen",
+         dict(cell=cell, layers=k, epochs=DEEP_EPOCHS.get(k, 100)),
+         _figures(*LAYERS[cell][k]) if k in LAYERS[cell] else None,
+         "Stacked layers of 16 units on the synthetic pen set" +
+         (f"; at most {DEEP_EPOCHS[k]} epochs (the budget: batch size 1 through {k} layers)."
+          if k in DEEP_EPOCHS else ".")), SEEDS3[:1] if k in ONE_SEED_LAYERS else SEEDS3, bare_first=True)]
 
-DROPOUT_RUNS = [_run(f"cls-dropout{int(100 * p)}-{cell}", "cls-dropout",
-                     f"Dropout {p:g} between 2 layers of 16, {cell.upper()}, synthetic pen",
-                     dict(cell=cell, dropout=p), None,
-                     "The report: dropout \"more or less the same\" (no figures). Dropout 0 is the width-16 run.")
-                for cell in REPORT_CELLS for p in (0.2, 0.5)]
-
-SPEECH_RUNS = [_run(f"cls-two-{dataset}-{cell}", "cls-speech",
-                    f"The report's two-layer {cell.upper()} (width {TWO_LAYER[cell]['hidden']}), {DATA_TEXT[dataset]}",
-                    dict(cell=cell, hidden=TWO_LAYER[cell]["hidden"], dataset=dataset,
-                         epochs=SPEECH_EPOCHS[dataset]),
-                    _figures(*TWO_LAYER[cell]["CV"], column="CV"),
-                    f"The report's two-layer {cell.upper()} on speech" +
-                    ("; at most 20 epochs (the budget: 1,920 sequences one at a time)." if dataset == "digits"
-                     else "."))
-               for dataset in ("vowels", "digits") for cell in REPORT_CELLS]
+DROPOUT_RUNS = [seeded_run for cell in REPORT_CELLS for p in (0.2, 0.5) for seeded_run in seeded(
+    _run(f"cls-dropout{int(100 * p)}-{cell}", "cls-dropout",
+         f"Dropout {p:g} between 2 layers of 16, {cell.upper()}, synthetic pen", dict(cell=cell, dropout=p), None,
+         "The report: dropout \"more or less the same\" (no figures). Dropout 0 is the width-16 run."),
+    SEEDS3, bare_first=True)]
 
 CV_WIDTHS = (4, 16, 64)
+
+
+def _speech(dataset, cell, hidden):
+    """The report's two-layer network of one width on a speech set; at the report's width its CV figures."""
+    report = hidden == TWO_LAYER[cell]["hidden"]
+    return _run(f"cls-two-{dataset}-{cell}" if report else f"cls-speech-{dataset}-{cell}-w{hidden}", "cls-speech",
+                f"The report's two-layer {cell.upper()} (width {hidden}), {DATA_TEXT[dataset]}",
+                dict(cell=cell, hidden=hidden, dataset=dataset, epochs=SPEECH_EPOCHS[dataset]),
+                _figures(*TWO_LAYER[cell]["CV"], column="CV") if report else None,
+                f"The report's two-layer {cell.upper()} on speech" + ("" if report else f", width {hidden}") +
+                ("; at most 20 epochs (the budget: 1,920 sequences one at a time)." if dataset == "digits"
+                 else "."))
+
+
+SPEECH_RUNS = [_speech(dataset, cell, TWO_LAYER[cell]["hidden"]) for dataset in ("vowels", "digits")
+               for cell in REPORT_CELLS]
+# The units sweep on speech (the report's CV column), 3 seeds; its runs at the report's widths are SPEECH_RUNS.
+# Width 64 on spoken digits is cut (the budget): 20 epochs of 1,920 sequences one at a time take 3-11 minutes a run.
+SPEECH_WIDTHS = {"vowels": CV_WIDTHS, "digits": (4, 16)}
+SPEECH_UNIT_RUNS = [seeded_run for dataset in ("vowels", "digits") for cell in REPORT_CELLS
+                    for h in SPEECH_WIDTHS[dataset]
+                    for seeded_run in seeded(_speech(dataset, cell, h), SEEDS3,
+                                             bare_first=h == TWO_LAYER[cell]["hidden"])]
+
 CV_FOLDS = 3
 CV_RUNS = [_run(f"cls-cv-{dataset}-{cell}-w{h}-f{fold}", "cls-cv",
                 f"3-fold CV, width {h}, fold {fold}, {cell.upper()}, {DATA_TEXT[dataset]}",
@@ -120,15 +144,16 @@ BEST_RUNS = [_run(f"cls-ours-{dataset}-{cell}-s{seed}", "cls-ours",
 LAST_RUNS = [_run(f"cls-last-vowels-{cell}-s{seed}", "cls-ours",
                   f"As beyond the report, the head reading the last step, {cell.upper()}, JapaneseVowels, seed {seed}",
                   dict(OURS, cell=cell, dataset="vowels", seed=seed, pool="last"), None,
-                  "Our recipe with the head reading the last step instead of the mean (on JapaneseVowels the mean "
-                  "kept 92-96% of the test utterances, below the 0.97 the part aims for).")
+                  "Added after seeing test results (post hoc): our recipe with the head reading the last step "
+                  "instead of the mean, registered once the mean's test accuracy on JapaneseVowels (0.92-0.96) was "
+                  "known. The summary's choice of pooling is made on the validation part alone.")
              for cell in CELLS for seed in SEEDS3]
 
 GROUPS = (
     Group("cls-units", "Report 002: units per layer", tuple(UNIT_RUNS)),
     Group("cls-layers", "Report 002: layers", tuple(LAYER_RUNS)),
     Group("cls-dropout", "Report 002: dropout", tuple(DROPOUT_RUNS)),
-    Group("cls-speech", "Report 002: speech", tuple(SPEECH_RUNS)),
+    Group("cls-speech", "Report 002: speech", tuple(SPEECH_UNIT_RUNS)),
     Group("cls-cv", "Report 002: cross-validation", tuple(CV_RUNS)),
     Group("cls-ours", "Report 002: beyond the report", tuple(BEST_RUNS + LAST_RUNS)),
 )
