@@ -12,6 +12,7 @@ import numpy as np
 from lstm_xor.aggregate import select_on_validation, spread_text, validation_view
 from lstm_xor.reports.r002 import lengths, tables
 from lstm_xor.reports.r002 import runs as r002
+from lstm_xor.tasks.classify import load
 
 RULE = ("two configurations differ when their mean test accuracies differ by more than the larger of their two "
         "standard deviations over the seeds (checked at a second rule: every seed of one above every seed of the "
@@ -80,7 +81,8 @@ def best_layers_text(records, cell="rnn"):
             f"{'s' * (best > 1)} ({spread_text(by[best])}); the next best, {second} layer{'s' * (second > 1)} "
             f"({spread_text(by[second])}): {verdict_text(found)}; "
             + (f"best at {best} layers holds by the rule." if holds else
-               "no layer count is shown best (the report's \"2 layers\" is neither confirmed nor refuted)."))
+               "no layer count is shown best (the report's \"2 layers are enough\" is neither confirmed nor "
+               "refuted)."))
 
 
 def dropout_text(records, cell):
@@ -168,24 +170,69 @@ def rule_of_thumb(n_samples, n_inputs, n_outputs, alphas=RULE_OF_THUMB_ALPHAS):
     return [n_samples / (alpha * (n_inputs + n_outputs)) for alpha in alphas]
 
 
-def rule_of_thumb_table(records):
-    """Per data set of the cross-validation: N_s (the training part a run fits), N_i, N_o, the rule's N_h for
-    alpha 2 to 10, and the width cross-validation chose per cell."""
-    from lstm_xor.tasks.classify import load
-    lines = ["| data | N_s (training sequences fitted) | N_i (features) | N_o (classes) | N_h, alpha 2 to 10 | "
-             "width chosen by cross-validation |", "|---|---|---|---|---|---|"]
+def rule_of_thumb_rows(records):
+    """Per data set of the cross-validation with records: N_s (the training sequences a fold model fits), N_i, N_o,
+    the rule's N_h from alpha 10 to 2, and {cell: the width cross-validation chose}."""
     cv = tables.cross_validation(records)
+    rows = []
     for dataset in ("pen", "vowels"):
         train, _ = load(dataset)
         fitted = [r["train"]["n"] for run in r002.CV_RUNS if run.config()["dataset"] == dataset and
                   (r := records.get(run.id))]
-        if not fitted:
-            continue
-        n_s, n_i, n_o = int(np.median(fitted)), train.x.shape[2], len(train.classes)
-        high, low = rule_of_thumb(n_s, n_i, n_o)
-        chosen = ", ".join(f"{cell.upper()} {tables.chosen_width(cv[(d, cell)])}" for d, cell in cv if d == dataset)
-        lines.append(f"| {r002.DATA_TEXT[dataset]} | {n_s} | {n_i} | {n_o} | {low:.1f} to {high:.1f} | {chosen} |")
+        if fitted:
+            n_s, n_i, n_o = int(np.median(fitted)), train.x.shape[2], len(train.classes)
+            high, low = rule_of_thumb(n_s, n_i, n_o)
+            rows.append(dict(dataset=dataset, n_s=n_s, n_i=n_i, n_o=n_o, low=low, high=high,
+                             chosen={cell: tables.chosen_width(cv[(d, cell)]) for d, cell in cv if d == dataset}))
+    return rows
+
+
+def rule_of_thumb_table(records):
+    """The rule of thumb's N_h beside the width cross-validation chose, per data set."""
+    lines = ["| data | N_s (training sequences fitted) | N_i (features) | N_o (classes) | N_h, alpha 2 to 10 | "
+             "width chosen by cross-validation |", "|---|---|---|---|---|---|"]
+    for row in rule_of_thumb_rows(records):
+        chosen = ", ".join(f"{cell.upper()} {h}" for cell, h in row["chosen"].items())
+        lines.append(f"| {r002.DATA_TEXT[row['dataset']]} | {row['n_s']} | {row['n_i']} | {row['n_o']} | "
+                     f"{row['low']:.1f} to {row['high']:.1f} | {chosen} |")
     return "\n".join(lines)
+
+
+def cv_text(records):
+    """The widths cross-validation chose (on validation accuracy), beside the report's rule of thumb."""
+    rows = rule_of_thumb_rows(records)
+    if not rows:
+        return "The cross-validation runs have no records yet."
+    said = []
+    for row in rows:
+        chosen = ", ".join(f"{h} for the {cell.upper()}" for cell, h in row["chosen"].items())
+        inside = [cell.upper() for cell, h in row["chosen"].items() if row["low"] <= h <= row["high"]]
+        said.append(f"on {r002.DATA_TEXT[row['dataset']]} {chosen}, where the report's rule of thumb gives "
+                    f"N_h = {row['low']:.1f} to {row['high']:.1f} (within it: {', '.join(inside) or 'neither'})")
+    return ("Cross-validation (3 folds, the mean validation accuracy) chooses " + "; ".join(said) +
+            f". The report fixed {r002.TWO_LAYER['rnn']['hidden']} for the RNN and {r002.TWO_LAYER['lstm']['hidden']} "
+            "for the LSTM.")
+
+
+def deep_text(records):
+    """The one-seed deep rows (64 and 128 layers, 3 epochs): test and training accuracy against chance."""
+    runs = [run for run in r002.LAYER_RUNS if run.config()["layers"] in r002.ONE_SEED_LAYERS and run.id in records]
+    if not runs:
+        return ""
+    test = [records[run.id]["test"]["accuracy"] for run in runs]
+    train = [records[run.id]["train"]["accuracy"] for run in runs]
+    classes = len(load("pen")[0].classes)
+    reported = [r002.LAYERS[cell][k][0] for cell in r002.REPORT_CELLS for k in r002.ONE_SEED_LAYERS]
+    return (f" At {' and '.join(map(str, r002.ONE_SEED_LAYERS))} layers (one seed each, "
+            f"{r002.DEEP_EPOCHS[r002.ONE_SEED_LAYERS[0]]} epochs) both cells score {_range(test)} on test and "
+            f"{_range(train)} on their training part, chance being {1 / classes:.3f}; the report has "
+            f"{_range(reported, 2)} on its training part there.")
+
+
+def _range(values, digits=3):
+    """'0.200' or '0.200-0.204'."""
+    low, high = f"{min(values):.{digits}f}", f"{max(values):.{digits}f}"
+    return low if low == high else f"{low}-{high}"
 
 
 def length_text(found):
@@ -203,12 +250,25 @@ def length_text(found):
         lead = [float(np.mean(lstm[:, k]) - np.mean(rnn[:, k])) for k in (0, 2)]
         n = f"{len(rnn)} and {len(lstm)} seeds" if len(rnn) != len(lstm) else f"{len(rnn)} seed{'s' * (len(rnn) > 1)}"
         short, long = np.mean(rnn[:, 0]), np.mean(rnn[:, 2])
+        behind = [compare(lstm[:, k], rnn[:, k]) for k in (0, 2)]
         out.append(f"On {lengths.DATA[dataset]} ({n}), the RNN gets {short:.3f} of the shortest third "
                    f"({lengths.third_text(edges, 0)} steps) and {long:.3f} of the longest "
                    f"({lengths.third_text(edges, 2)}): {'a fall' if long < short else 'no fall'}, "
                    f"{verdict_text(falls)}; the LSTM's lead is {lead[0]:+.3f} on the shortest third and "
-                   f"{lead[1]:+.3f} on the longest.")
+                   f"{lead[1]:+.3f} on the longest. " + _length_verdict(*behind))
     return " ".join(out) or "No run has been evaluated by length yet."
+
+
+def _length_verdict(shortest, longest):
+    """What the LSTM's lead on the shortest and the longest third (compare results) says about length."""
+    if shortest is None or longest is None:
+        return "Whether length explains the RNN's shortfall is not decidable yet."
+    ahead = [found["differ"] and found["difference"] > 0 for found in (shortest, longest)]
+    if ahead[0]:
+        return "The RNN is behind on the shortest sequences already: length alone does not explain its shortfall."
+    if ahead[1]:
+        return "The RNN keeps up on the shortest sequences and falls behind on the longest, as the report says."
+    return "The LSTM's lead is within the spread on both thirds: no shortfall to explain."
 
 
 # -- the summary's findings and the book's headline -------------------------------------------------------------
@@ -326,9 +386,10 @@ def found_markdown(records, baselines, length_found):
         ("LSTM beats RNN (the report's two-layer networks, 3 seeds)", lstm_against_rnn_text(records)),
         ("On the speech sets, width by width (the report's CV column)", speech_width_text(records)),
         ("\"RNNs fail because the sequences are long\"", length_text(length_found)),
-        ("More layers", best_layers_text(records)),
+        ("More layers", f"{best_layers_text(records)} {best_layers_text(records, 'lstm')}{deep_text(records)}"),
         ("Dropout \"more or less the same\"", f"{dropout_text(records, 'rnn')} {dropout_text(records, 'lstm')}"),
         ("The report's LSTM collapse at width 32 and more", collapse_text(records)),
+        ("The best architecture by cross-validation", cv_text(records)),
         ("Pooling and model chosen on validation", pooling_text(records)),
         ("Recurrence against baselines without it", recurrence_text(records, baselines)),
         ("Cost", cost_text(records)),
