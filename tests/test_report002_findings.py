@@ -197,11 +197,11 @@ def test_accuracy_by_length_thirds_and_its_verdict():
 
 
 def test_the_length_study_classifies_with_the_trained_network_and_matches_its_record(tmp_path):
-    from lstm_xor.config import split
+    from lstm_xor.config import Launch, split
     from lstm_xor.tasks.classify import TASK
     from lstm_xor.train.loop import train
     config = split(dict(task="classify", dataset="pen", cell="rnn", hidden=4, epochs=1, batch_size=32))[0]
-    record = train(config, progress=False)
+    record = train(config, launch=Launch(metrics_path=str(tmp_path / "run.json")), progress=False)
     length, right = lengths.predictions(record["model"], config, TASK.splits(config).test, batch_size=7)
     assert len(length) == record["test"]["n"] and int(right.sum()) == record["test"]["correct"]
     assert np.all(length >= 20) and np.all(length <= 50)

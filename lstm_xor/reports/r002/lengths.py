@@ -18,6 +18,7 @@ import os
 import numpy as np
 
 from lstm_xor.aggregate import spread_text
+from lstm_xor.config import Launch
 from lstm_xor.study.units import committed_config
 from lstm_xor.tasks.classify import TASK
 from lstm_xor.train.loop import train
@@ -47,7 +48,7 @@ def evaluate(run_id, runs_dir=RUNS_DIR):
     """One committed run trained again: its test sequences' lengths and rightness, and whether its test count
     equals the record's."""
     committed, config = committed_config(run_id, runs_dir)
-    record = train(config, progress=False)
+    record = train(config, launch=Launch(metrics_path=""), progress=False)  # the record is not kept: no file
     lengths, right = predictions(record["model"], config, TASK.splits(config).test)
     return dict(dataset=config.dataset, cell=config.cell, hidden=config.hidden, seed=config.seed,
                 fingerprint=committed["driver"].get("fingerprint"), lengths=[int(n) for n in lengths],
