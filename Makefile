@@ -19,14 +19,15 @@ book: $(STAMP)
 	$(BIN)/python -m lstm_xor runs
 	$(BIN)/jupyter-book build book --path-output book -W -n --keep-going
 
-# the Slurm tests (a one-node cluster: tests/slurm/cluster.sh installs Debian's slurm-wlm and munge as root) run
-# beside the others, on the second core: they mostly wait for the cluster's jobs
+# the Slurm tests (a one-node cluster: tests/slurm/cluster.sh installs Debian's slurm-wlm and munge as root) and
+# the driver's --jobs tests run beside the others, on the second core: they mostly wait for jobs and kernels
+SIDE := tests/test_slurm.py tests/test_jobs.py
 test: $(STAMP)
 	$(BIN)/ruff check .
 	bash tests/slurm/cluster.sh install
-	$(BIN)/python -m pytest -q -p no:cacheprovider -m slurm > .slurm-tests.log 2>&1 & slurm=$$!; \
-	$(BIN)/python -m pytest -q -m "not slurm"; rest=$$?; \
-	wait $$slurm; code=$$?; echo "--- the slurm tests:"; cat .slurm-tests.log; rm -f .slurm-tests.log; \
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(SIDE) > .slurm-tests.log 2>&1 & slurm=$$!; \
+	$(BIN)/python -m pytest -q -m "not slurm" $(addprefix --ignore=,$(SIDE)); rest=$$?; \
+	wait $$slurm; code=$$?; echo "--- the Slurm and --jobs tests:"; cat .slurm-tests.log; rm -f .slurm-tests.log; \
 	test $$rest = 0 && test $$code = 0
 
 # the same without the tests marked slow (notebooks, MPI jobs, the book build): about a minute
