@@ -114,7 +114,9 @@ def text(found, within=0.01, chance=0.55):
     full, test, k = found["full"], found["committed_test"], carriers(found, within)
     spare = max((n for n, (strongest, _) in without.items() if strongest >= full - within), default=None)
     lost = min((n for n, (strongest, _) in without.items() if strongest <= chance), default=None)
-    words = [f"The network of [{found['run']}](../runs/{found['run']}.ipynb) ({found['cell'].upper()}, "
+    page = f"../runs/{found['run']}.ipynb"  # from the summary page's folder; a book without the run names it bare
+    run = f"[{found['run']}]({page})" if os.path.exists(page) else found["run"]
+    words = [f"The network of {run} ({found['cell'].upper()}, "
              f"{found['hidden']} units) predicts {full:.3f} of the steps of {found['strings']} test strings right "
              f"(its record: {test['correct_sequences']:,} of {test['n']:,} whole strings right). Its most correlated "
              f"unit follows the running parity with r = {found['correlations'][0]:+.2f}; read alone, it gives "
