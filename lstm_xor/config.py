@@ -85,6 +85,10 @@ COMMON = (
           "float64 (a float32 one underflows to subnormals far back)", off=False),
     Param("log_grad_norm", bool, False, "record every optimiser step's gradient norm (before clipping) in the "
           "history's grad_norm, beside iteration_loss; false records none", off=False),
+    Param("probe_every", int, 0, "every this many iterations, the task's test metrics on the first 1000 test "
+          "sequences (the history's probe_*), and after training the wrong positions of the wrong test sequences "
+          "(the record's position_errors; parity); 0 never. It draws no random number: training is unchanged",
+          off=0),
     Param("init_radius", float, 0.0, "scale each layer's recurrent weights at the start so that every gate's "
           "recurrent block has this spectral radius (above 1: an exploding start); 0 leaves the initialiser's",
           off=0.0),
@@ -213,7 +217,7 @@ def _check_ranges(config):
         bad("dropout", config.dropout, "a number in [0, 1)")
     if config.lr <= 0:
         bad("lr", config.lr, "a positive number")
-    for name in ("momentum", "clip_norm", "clip_value", "stop_patience", "patience", "min_delta"):
+    for name in ("momentum", "clip_norm", "clip_value", "probe_every", "stop_patience", "patience", "min_delta"):
         if getattr(config, name) < 0:
             bad(name, getattr(config, name), "a number >= 0")
     if config.momentum >= 1:

@@ -142,7 +142,7 @@ def test_truncated_training_takes_a_step_per_chunk_and_learns(extra, tmp_path):
     (dict(bptt="regular", bptt_k=13), "bad parameter bptt_k=13: expected at most the longest training sequence (12"),
     (dict(bptt="often"), "bad parameter bptt='often': expected one of full, regular, randomized"),
     (dict(labels="delay"), "bad parameter lag=0: expected an integer >= 1 with labels delay"),
-    (dict(lag=3), "bad parameter lag=3: expected an integer >= 1 with labels delay, and 0 otherwise"),
+    (dict(lag=3), "bad parameter lag=3: expected an integer >= 1 with labels delay or recall, and 0 otherwise"),
     (dict(bptt="regular", bptt_k=3, labels="final"), "bad parameter bptt='regular': task parity reads one output"),
 ])
 def test_bad_truncation_parameters_are_named_before_training(params, message, tmp_path):
@@ -158,6 +158,22 @@ def test_delay_labels_are_the_bit_delay_steps_earlier():
     x, lengths, y = batch_arrays(data, np.arange(2), "delay", np.float64, lag=2)
     np.testing.assert_array_equal(y, [[0, 0, 1, 0, 1], [0, 0, 0, 1, 1]])  # past a length: the zeros of padding
     assert x.shape == (2, 5, 2) and list(lengths) == [5, 3]
+
+
+def test_recall_labels_only_the_last_step_with_the_bit_lag_steps_before_it():
+    from lstm_xor.config import RunConfig
+    from lstm_xor.tasks.parity import TASK, ParitySet
+    config = RunConfig(task="parity", labels="recall", lag=3, min_length=4, max_length=5)
+    data = ParitySet(np.array([[1, 0, 1, 1, 0], [0, 1, 1, 0, 0]], dtype=np.uint8), np.array([5, 4]))
+    batch = TASK.batch(config, data, np.arange(2), np.float64)
+    np.testing.assert_array_equal(batch.labelled(), [[0, 0, 0, 0, 1], [0, 0, 0, 1, 0]])
+    assert [batch.y[0, 4], batch.y[1, 3]] == [0, 0]  # bits 1 and 0: three steps before each last step
+    assert batch.loss_positions(True) == 2
+    wrong_before_the_end = np.eye(2)[1 - batch.y]  # every prediction wrong: only the labelled steps count
+    wrong_before_the_end[0, 4], wrong_before_the_end[1, 3] = np.eye(2)[batch.y[0, 4]], np.eye(2)[batch.y[1, 3]]
+    np.testing.assert_array_equal(TASK.tally(wrong_before_the_end, batch), [2, 2, 2])
+    with pytest.raises(ValueError, match="bad parameter lag=4: expected less than min_length"):
+        RunConfig(task="parity", labels="recall", lag=4, min_length=4, max_length=5)
 
 
 def test_truncation_shorter_than_the_delay_cannot_learn_it_and_randomized_can(tmp_path):

@@ -12,7 +12,7 @@ only runs that are all done.
 
 from fnmatch import fnmatchcase
 
-UNDERWAY = ()  # shell patterns of run ids
+UNDERWAY = ("funnel2-*", "profile-fixed-04", "bptt-recall*")  # shell patterns of run ids
 
 
 def underway(run_id):

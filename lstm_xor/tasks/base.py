@@ -164,6 +164,11 @@ class Task:
     def metrics(self, totals):
         raise NotImplementedError
 
+    def position_errors(self, outputs, batch, longest):
+        """[strings wrong at position t, t = 1..longest] + [wrong strings with k wrong positions, k = 1..longest]
+        for a task with a label at every position (lstm_xor.train.probe); None where it has no such labels."""
+        return None
+
     def longest(self, config, data):
         """The most steps a batch of ``data`` can have (a truncation length is checked against it)."""
         return int(np.max(data.lengths))

@@ -14,7 +14,8 @@ import numpy as np
 
 from lstm_xor.tasks.base import Batch, ModelSpec, Param, Splits, Task, check_choice, check_positive, positive_ints
 
-LABELS = ("prefix", "final", "delay", "exclusive")
+LABELS = ("prefix", "final", "delay", "exclusive", "recall")
+LAGGED = ("delay", "recall")  # the labels that read `lag`
 
 
 @dataclass
@@ -49,7 +50,8 @@ def batch_arrays(data, index, labels, dtype, cut=None, lag=0):
     """One batch: x (N, T, 2) one-hot, lengths (N,), y (N, T) or (N,) for final.
 
     ``cut`` shortens strings (a curriculum); labels follow the shortened string.
-    ``labels='delay'``: the label at step t is the bit at step t - ``lag``, 0 before the string.
+    ``labels='delay'``: the label at step t is the bit at step t - ``lag``, 0 before the string; ``'recall'``:
+    the same labels, of which only the last step's carries a loss (Task.batch's mask).
     """
     lengths = data.lengths[index] if cut is None else np.minimum(data.lengths[index], cut)
     T = int(lengths.max())
@@ -57,7 +59,7 @@ def batch_arrays(data, index, labels, dtype, cut=None, lag=0):
     bits[np.arange(T)[None, :] >= lengths[:, None]] = 0
     x = np.zeros(bits.shape + (2,), dtype=dtype)
     np.put_along_axis(x, bits[..., None].astype(np.int64), 1.0, axis=2)
-    if labels == "delay":
+    if labels in LAGGED:
         y = np.zeros(bits.shape, dtype=np.int64)
         y[:, lag:] = bits[:, :T - lag]
         return x, lengths, y
@@ -78,8 +80,11 @@ class Parity(Task):
         Param("test_fraction", float, 0.2, "share held out for testing"),
         Param("labels", str, "prefix", "prefix: running parity at every step; final: parity of the whole string; "
               "delay: at every step the bit `lag` steps earlier (a task that needs a long memory); exclusive: as the "
-              "report's text defines it, the parity of the bits before each step"),
-        Param("lag", int, 0, "with labels delay: how many steps back the label's bit is, at least 1", off=0),
+              "report's text defines it, the parity of the bits before each step; recall: one label, at the last "
+              "step, the bit `lag` steps earlier (with strings of lag + 1 bits, the first: one bit held across the "
+              "lag, the latch of Hochreiter and Schmidhuber's experiments)"),
+        Param("lag", int, 0, "with labels delay or recall: how many steps back the label's bit is, at least 1",
+              off=0),
         Param("curriculum_epochs", float, 0.0,
               "epochs over which training strings are cut to a growing length (0 turns it off)"),
         Param("eval_lengths", str, "", "after training, also test on these lengths, e.g. '100,200,500'",
@@ -106,9 +111,12 @@ class Parity(Task):
                              "between 0 and 1")
         if config.curriculum_epochs < 0:
             raise ValueError(f"bad parameter curriculum_epochs={config.curriculum_epochs!r}: expected a number >= 0")
-        if (config.labels == "delay") != (config.lag > 0) or config.lag < 0:
-            raise ValueError(f"bad parameter lag={config.lag!r}: expected an integer >= 1 with labels delay, "
-                             "and 0 otherwise")
+        if (config.labels in LAGGED) != (config.lag > 0) or config.lag < 0:
+            raise ValueError(f"bad parameter lag={config.lag!r}: expected an integer >= 1 with labels delay or "
+                             "recall, and 0 otherwise")
+        if config.labels == "recall" and config.lag >= config.min_length:
+            raise ValueError(f"bad parameter lag={config.lag!r}: expected less than min_length "
+                             f"({config.min_length}) with labels recall, so every string holds the bit")
         positive_ints("eval_lengths", config.eval_lengths)
         n_train = config.n_samples - math.ceil(config.n_samples * config.test_fraction)
         if n_train < 1:
@@ -129,7 +137,9 @@ class Parity(Task):
     def batch(self, config, data, index, dtype, step=None):
         cut = None if step is None else self._cuts(config, step, len(index))
         x, lengths, y = batch_arrays(data, index, config.labels, dtype, cut, config.lag)
-        return Batch(x, lengths, y)
+        if config.labels != "recall":
+            return Batch(x, lengths, y)
+        return Batch(x, lengths, y, np.arange(y.shape[1])[None, :] == lengths[:, None] - 1)
 
     @staticmethod
     def _cuts(config, step, n):
@@ -152,10 +162,21 @@ class Parity(Task):
         if y.ndim == 1:
             right = int((pred == y).sum())
             return np.array([right, right, len(y)], dtype=np.float64)
-        valid = np.arange(y.shape[1])[None, :] < lengths[:, None]
+        valid = batch.labelled()
         last = np.arange(len(lengths)), lengths - 1
         return np.array([(pred[last] == y[last]).sum(), ((pred == y) | ~valid).all(axis=1).sum(), len(y)],
                         dtype=np.float64)
+
+    def position_errors(self, outputs, batch, longest):
+        y = batch.y
+        if y.ndim == 1:
+            return None
+        T = y.shape[1]
+        wrong = (outputs.argmax(axis=-1) != y) & batch.labelled()  # (N, T)
+        per_string = wrong.sum(axis=1)
+        at = np.zeros(longest)
+        at[:T] = wrong.sum(axis=0)
+        return np.concatenate([at, np.bincount(per_string, minlength=longest + 1)[1:longest + 1]])
 
     def metrics(self, totals):
         n = int(totals[2])

@@ -34,6 +34,7 @@ from lstm_xor.tasks import get_task
 from lstm_xor.tasks.base import Step, bad, positive_ints
 from lstm_xor.train import resume
 from lstm_xor.train.history import add_metrics, best_epoch, improved, new_history, stop_status
+from lstm_xor.train.probe import position_errors, probe_sample
 from lstm_xor.train.progress import Display, choose
 
 EVAL_BATCH = 1000
@@ -163,14 +164,15 @@ class Trainer:
             self.optimizer.step(model.flat, grad, lr)
         return loss, norm
 
-    def evaluate(self, data, batch_size=EVAL_BATCH):
-        """The task's metrics and the loss over ``data``.
+    def evaluate(self, data, batch_size=EVAL_BATCH, index=None):
+        """The task's metrics and the loss over ``data`` (its sequences ``index``, all by default).
 
         Sequences are sorted by length so each batch is nearly rectangular; each
         rank takes a share, and one all-reduce sums the tallies.
         """
         model, task = self.model, self.task
-        order = np.argsort(data.lengths, kind="stable")
+        index = np.arange(len(data.lengths)) if index is None else index
+        order = index[np.argsort(data.lengths[index], kind="stable")]
         mine = np.array_split(order, self.comm.size)[self.comm.rank]
         totals = None
         for i in range(0, len(mine), batch_size):
@@ -303,6 +305,7 @@ class _Fit:
             if trainer.config.log_grad_norm:
                 history.setdefault("grad_norm", []).append(norm)
             epoch_loss += loss
+            probe_sample(trainer, history, len(history["iteration_loss"]))
             self.display.step(iteration, loss)
             if not (math.isfinite(loss) and math.isfinite(norm)):
                 self.record.update(diverged_epoch=epoch, diverged_iteration=iteration)
@@ -346,6 +349,8 @@ def _after_training(trainer, record, best, probe):
         record.update(trainer.task.final(config, trainer.model, splits))
         if probe:
             record["state_gradients"] = _state_gradients(config, trainer, probe)
+        if config.probe_every:
+            record["position_errors"] = position_errors(trainer)
     extra = trainer.task.extra_tests(config)
     if extra:
         record["extra_tests"] = {label: trainer.evaluate(data, batch_size=500) for label, data in extra.items()}

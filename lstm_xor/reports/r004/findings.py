@@ -10,7 +10,7 @@ import numpy as np
 from lstm_xor.aggregate import best_and_final, done_text
 from lstm_xor.nn.cells import CELLS
 from lstm_xor.reports.r004 import runs as r004
-from lstm_xor.reports.r004.tables import LAST, LEARNED, decay, gradient_runs, learned, norm_at, runs_of
+from lstm_xor.reports.r004.tables import LAST, LEARNED, decay, gradient_runs, lag_cases, learned, norm_at, runs_of
 
 
 def _span(values, digits=1):
@@ -18,7 +18,7 @@ def _span(values, digits=1):
     if not have:
         return "–"
     lo, hi = f"{have[0]:.{digits}f}", f"{have[-1]:.{digits}f}"
-    return lo if lo == hi else f"{lo}-{hi}"
+    return lo if lo == hi else f"{lo} to {hi}" if have[0] < 0 else f"{lo}-{hi}"
 
 
 def _epochs(epochs):
@@ -111,19 +111,63 @@ def controls(records):
     return "Runs that learned the lag (last label right in at least 99% at the end): " + "; ".join(parts) + "."
 
 
-def lags(records):
-    """Per lag: how many runs of each cell learned it with full BPTT, and the median gradient norm at the lag."""
+SECOND = 0.9  # the separation verdict re-checked with "learned" as the last label right in 90% of test strings
+LAG_TASKS = {"delay": "Full BPTT on strings of 200, each label the bit `lag` steps back; runs that learned the lag",
+             "recall": "The latch, strings of lag + 1 bits with one label at the end, the first bit; runs that "
+                       "learned it"}
+
+
+def lags(records, kind="delay"):
+    """Per lag: how many runs of each cell learned it with full BPTT, and the median gradient norm at the lag; then
+    where the cells separate, at both thresholds."""
     parts = []
+    cases = {(lag, cell): runs for lag, cell, start, runs in lag_cases(kind) if start == "orthogonal"}
     for lag in r004.LAGS:
         cells = []
         for cell in CELLS:
-            runs = runs_of(r004.LAG_RUNS, cell, lag=lag)
-            recs = [records[run.id] for run in runs if run.id in records]
+            recs = [records[run.id] for run in cases[lag, cell] if run.id in records]
             norm = norm_at(recs, "initial", lag)
-            cells.append(f"{cell.upper()} {learned_text(runs, records)}" +
+            cells.append(f"{cell.upper()} {learned_text(cases[lag, cell], records)}" +
                          (f" (||dL/dh|| at the lag at the start {norm:.2g})" if norm is not None else ""))
         parts.append(f"lag {lag}: {', '.join(cells)}")
-    return "Full BPTT on strings of 200, runs that learned the lag: " + "; ".join(parts) + "."
+    return f"{LAG_TASKS[kind]}: " + "; ".join(parts) + ". " + separation_text(records, kind)
+
+
+def separation(records, kind, threshold):
+    """[(lag, cell that learned, cell that did not)]: at a lag where every run is in, one cell's last label reached
+    the threshold in most of its runs and another's in none."""
+    cases = {(lag, cell): [records[r.id] for r in runs if r.id in records]
+             for lag, cell, start, runs in lag_cases(kind) if start == "orthogonal"}
+    found = []
+    for lag in r004.LAGS:
+        if any(not cases[lag, cell] for cell in CELLS):
+            continue
+        share = {cell: [r["test"]["last_bit_accuracy"] >= threshold for r in cases[lag, cell]] for cell in CELLS}
+        found += [(lag, a, b) for a in CELLS for b in CELLS
+                  if 2 * sum(share[a]) > len(share[a]) and not any(share[b])]
+    return found
+
+
+def separation_text(records, kind):
+    """The verdict in a sentence: the lags where the LSTM learned and the RNN did not (and any other pair of
+    cells), at 99% and again at 90%."""
+    complete = [lag for lag in r004.LAGS if all(run.id in records for at, _, start, runs in lag_cases(kind)
+                                                if at == lag and start == "orthogonal" for run in runs)]
+    if not complete:
+        return "No lag has all its runs yet."
+    out = []
+    for threshold in (LEARNED, SECOND):
+        found = separation(records, kind, threshold)
+        pairs = {}
+        for lag, a, b in found:
+            pairs.setdefault((a, b), []).append(str(lag))
+        said = "; ".join(f"the {a.upper()} and not the {b.upper()} at lag {', '.join(v)}" for (a, b), v in
+                         pairs.items())
+        out.append(f"at {threshold:.0%}: {said or 'no lag separates the cells'}")
+    lstm_only = [lag for lag, a, b in separation(records, kind, LEARNED) if (a, b) == ("lstm", "rnn")]
+    head = ("**The LSTM learned where the RNN failed** at lag " + ", ".join(map(str, lstm_only)) if lstm_only
+            else "**At no lag did the LSTM learn where the RNN failed**")
+    return (f"{head} (learned: the last label right in most runs, failed: in none; " + "; ".join(out) + ").")
 
 
 def exploding(records):
@@ -164,3 +208,17 @@ def unbiased(study):
             f"is {_span(ratios(True))} times what the samples' spread alone explains with the 1/(1 - p) factor, and "
             f"{_span(ratios(False), 0)} times without it; with the factor the variance of one sample at p = {hi:g} "
             f"is {_span(growth, 0)} times that at p = {lo:g}.")
+
+
+def costs(records):
+    """Full BPTT's training time against the shortest chunks' (regular, k = 2), per cell, from the records."""
+    def seconds(cell, **values):
+        recs = [records[r.id] for r in runs_of(r004.TRUNCATION, cell, **values) if r.id in records]
+        return [r["wall_seconds"] for r in recs]
+    full = [t for cell in CELLS for t in seconds(cell, bptt="full")]
+    short = [t for cell in CELLS for t in seconds(cell, bptt="regular", bptt_k=2)]
+    if not (full and short):
+        return "The truncation runs are not all in yet."
+    return (f"On strings of 100 steps a full backward pass is cheap, and truncation's many small steps cost more: "
+            f"{_span(full, 0)} s of training per run for full BPTT against {_span(short, 0)} s for chunks of 2 "
+            f"(n = {len(full)} and {len(short)} runs, every cell).")

@@ -89,14 +89,19 @@ def _collapsed(runs, records):
     return "; ".join(named) or "none"
 
 
+def best_text(recs):
+    """Each run's best last-label share and its epoch: '1.000 (epoch 3), 0.980 (epoch 8)'."""
+    return ", ".join(f"{bf['best']:.3f} (epoch {bf['best_epoch']})"
+                     for bf in (best_and_final(r["history"][LAST]) for r in recs)) or "–"
+
+
 def _rows(runs, records, runs_dir, label):
     """One table row's cells after its label: final figures over seeds, learned k of n, collapses, time, links."""
     recs = [records[run.id] for run in runs if run.id in records]
     n = len(runs)
     if not recs:
         return f"| {label} | not run yet ({done_text(0, n)}) | | | | | |"
-    best = ", ".join(f"{best_and_final(r['history'][LAST])['best']:.3f} (epoch "
-                     f"{best_and_final(r['history'][LAST])['best_epoch']})" for r in recs)
+    best = best_text(recs)
     times = seconds_text(float(np.median([r["wall_seconds"] for r in recs])))
     links = " ".join(link(run.id, records, runs_dir) for run in runs if run.id in records)
     return (f"| {label} | {spread_text([r['test']['last_bit_accuracy'] for r in recs], n)} | {best} | "
@@ -145,19 +150,29 @@ def controls_table(records, runs_dir):
     return "\n".join(lines)
 
 
-def lag_table(records, runs_dir):
-    """Per lag and cell (full BPTT, strings of 200), and the RNN started at a spectral radius above 1: the last label
-    at the end, how many learned, and the state gradient's norm at the lag, initial and trained (float64)."""
-    lines = ["| lag | cell | start | last label right: final | last label >= 99% at the end | collapsed | "
-             "\\|\\|dL/dh\\|\\| at the lag: initial | trained | runs |", "|---|---|---|---|---|---|---|---|---|"]
+def lag_cases(kind):
+    """(lag, cell, start, runs) of the delay sweep with the exploding case ('delay') or of the latch ('recall')."""
+    if kind == "recall":
+        return [(lag, cell, "orthogonal", runs_of(r004.RECALL_RUNS, cell, lag=lag)) for lag in r004.LAGS
+                for cell in CELLS]
     cases = [(lag, cell, "orthogonal", runs_of(r004.LAG_RUNS, cell, lag=lag)) for lag in r004.LAGS for cell in CELLS]
-    cases += [(10, "rnn", f"spectral radius {radius:g}", runs_of(r004.EXPLODING, "rnn", init_radius=radius))
-              for radius in r004.RADII]
-    for lag, cell, start, runs in cases:
+    return cases + [(10, "rnn", f"spectral radius {radius:g}", runs_of(r004.EXPLODING, "rnn", init_radius=radius))
+                    for radius in r004.RADII]
+
+
+def lag_table(records, runs_dir, kind="delay"):
+    """Per lag and cell (full BPTT): the last label at the end and at its best, how many learned, and the state
+    gradient's norm at the lag, initial and trained (float64); the delay sweep with the RNN started at a spectral
+    radius above 1, or the latch (``kind='recall'``)."""
+    lines = ["| lag | cell | start | last label right: final | best (epoch) | last label >= 99% at the end | "
+             "collapsed | \\|\\|dL/dh\\|\\| at the lag: initial | trained | runs |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for lag, cell, start, runs in lag_cases(kind):
         recs = [records[run.id] for run in runs if run.id in records]
         links = " ".join(link(run.id, records, runs_dir) for run in runs if run.id in records)
         lines.append(f"| {lag} | {cell.upper()} | {start} | "
                      f"{spread_text([r['test']['last_bit_accuracy'] for r in recs], len(runs))} | "
+                     f"{best_text(recs)} | "
                      f"{solved_text([learned(r) for r in recs], len(runs)).replace('solved', 'learned')} | "
                      f"{_collapsed(runs, records)} | {_g(norm_at(recs, 'initial', lag))} | "
                      f"{_g(norm_at(recs, 'trained', lag))} | {links} |")
