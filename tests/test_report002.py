@@ -75,7 +75,7 @@ def test_the_sweep_tables_put_the_reports_figures_beside_ours_over_the_seeds_and
             "[s0](runs/cls-units4-lstm.ipynb) [s1](runs/cls-units4-lstm-s1.ipynb)") in row
     assert "0.56 / 0.53 | not run yet (n = 0 of 3) | not run yet (n = 0 of 3) | – | –" in row  # the RNN's row
     assert "| 1 | – | not run yet (n = 0 of 3)" in tables.layers_table({}, "runs")  # no 1-layer report figures
-    assert "| 64 | 0.71 / 0.2 | not run yet (n = 0 of 1)" in tables.layers_table({}, "runs")  # cut to one seed
+    assert "| 64 | 0.71 / 0.2 | not run yet (n = 0 of 3)" in tables.layers_table({}, "runs")
     assert "| spoken digits (FSDD) | 16 | 0.64 / 0.43 | not run yet (n = 0 of 3)" in tables.speech_units_table(
         {}, "runs")
 

@@ -38,7 +38,7 @@ def test_the_report_setting_sweeps_have_three_seeds_and_the_first_keeps_its_id_a
             runs = [run for run in sweep if (run.config()["cell"], run.config()["hidden"], run.config()["layers"],
                                              run.config()["dropout"]) == key]
             seeds = [run.config()["seed"] for run in runs]
-            assert seeds == ([0] if key[2] in r002.ONE_SEED_LAYERS else [0, 1, 2]), key
+            assert seeds == [0, 1, 2], key
             assert not runs[0].id.endswith("-s0")
             assert [run.id for run in runs[1:]] == [f"{runs[0].id}-s{s}" for s in seeds[1:]]
     ids = [run.id for run in r002.PART.runs]
@@ -259,7 +259,8 @@ def test_the_cross_validation_and_deep_rows_sentences_come_from_the_records():
            "4.3 (within it: RNN, LSTM)" in text
     assert findings.cv_text({}) == "The cross-validation runs have no records yet."
     deep = {run.id: _record(run, 0.2, train=0.2 + 0.004 * (run.config()["cell"] == "lstm"))
-            for run in r002.LAYER_RUNS if run.config()["layers"] in r002.ONE_SEED_LAYERS}
-    assert findings.deep_text(deep) == (" At 64 and 128 layers (one seed each, 3 epochs) both cells score 0.200 on "
+            for run in r002.LAYER_RUNS if run.config()["layers"] in r002.SHORT_LAYERS}
+    assert findings.deep_text(deep) == (" At 64 and 128 layers (n = 12 runs over both cells, 3 epochs) both cells "
+                                        "score 0.200 on "
                                         "test and 0.200-0.204 on their training part, chance being 0.200; the "
                                         "report has 0.71-0.94 on its training part there.")

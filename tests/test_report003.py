@@ -44,9 +44,11 @@ def test_the_basic_setting_is_the_reports_and_varies_only_cell_and_seed():
 
 
 # Registered for issue 22 (seeds 1 and 2 of the one-seed rows, training on carry chains), trained later.
-ADDED = {f"add-{row}-{cell}-s{seed}" for row in ("layers1", "layers4", "lr1e-2", "lr5e-2", "range-1e10")
+ADDED = {f"add-{row}-{cell}-s{seed}" for row in ("layers1", "layers4", "lr1e-2", "lr5e-2", "range-1e10", "range-1e5",
+                                                "range-1e5-len11", "hidden16", "hidden64", "handout")
          for cell in CELLS for seed in (1, 2)} | {f"add-chains-1e10-{cell}-s{seed}" for cell in CELLS
-                                                  for seed in range(3)}
+                                                  for seed in range(3)} | {"add-length1000-gru-s1",
+                                                                           "add-length1000-gru-s2"}
 
 
 def test_every_run_has_a_committed_record_but_those_added_since():

@@ -9,7 +9,7 @@ second rule, that every seed of one is above every seed of the other (the ranges
 
 import numpy as np
 
-from lstm_xor.aggregate import select_on_validation, spread_text, validation_view
+from lstm_xor.aggregate import done_text, select_on_validation, spread_text, validation_view
 from lstm_xor.reports.r002 import lengths, tables
 from lstm_xor.reports.r002 import runs as r002
 from lstm_xor.tasks.classify import load
@@ -70,7 +70,7 @@ def _mean(values):
 def best_layers_text(records, cell="rnn"):
     """Where the cell's mean test accuracy is highest over the layer counts with seeds, against the next best."""
     runs = [run for run in [*r002.LAYER_RUNS, *tables.two_of_16()] if run.config()["layers"] not in
-            r002.ONE_SEED_LAYERS]
+            r002.SHORT_LAYERS]
     by = {k: v for k, v in _by(records, runs, "layers", cell).items() if _mean(v) is not None}
     if len(by) < 2:
         return f"The {cell.upper()}'s layers sweep has too few records yet."
@@ -215,16 +215,18 @@ def cv_text(records):
 
 
 def deep_text(records):
-    """The one-seed deep rows (64 and 128 layers, 3 epochs): test and training accuracy against chance."""
-    runs = [run for run in r002.LAYER_RUNS if run.config()["layers"] in r002.ONE_SEED_LAYERS and run.id in records]
+    """The deep rows (64 and 128 layers, 3 epochs, every seed): test and training accuracy against chance."""
+    runs = [run for run in r002.LAYER_RUNS if run.config()["layers"] in r002.SHORT_LAYERS and run.id in records]
     if not runs:
         return ""
     test = [records[run.id]["test"]["accuracy"] for run in runs]
     train = [records[run.id]["train"]["accuracy"] for run in runs]
     classes = len(load("pen")[0].classes)
-    reported = [r002.LAYERS[cell][k][0] for cell in r002.REPORT_CELLS for k in r002.ONE_SEED_LAYERS]
-    return (f" At {' and '.join(map(str, r002.ONE_SEED_LAYERS))} layers (one seed each, "
-            f"{r002.DEEP_EPOCHS[r002.ONE_SEED_LAYERS[0]]} epochs) both cells score {_range(test)} on test and "
+    reported = [r002.LAYERS[cell][k][0] for cell in r002.REPORT_CELLS for k in r002.SHORT_LAYERS]
+    n = len([run for run in r002.LAYER_RUNS if run.config()["layers"] in r002.SHORT_LAYERS])
+    return (f" At {' and '.join(map(str, r002.SHORT_LAYERS))} layers ({done_text(len(runs), n)} runs over both "
+            "cells, "
+            f"{r002.DEEP_EPOCHS[r002.SHORT_LAYERS[0]]} epochs) both cells score {_range(test)} on test and "
             f"{_range(train)} on their training part, chance being {1 / classes:.3f}; the report has "
             f"{_range(reported, 2)} on its training part there.")
 

@@ -58,11 +58,14 @@ BASIC = [_run(f"add-basic-{cell}-s{seed}", "adder-basic", f"Basic setting, {cell
               "training, also tested on carry chains through all 9 operand digits (99...9 + 1 and random chains).")
          for cell in CELLS for seed in range(5)]
 
-LENGTH = [_run("add-length1000-gru", "adder-length", "Digit length 1000, GRU",
-               dict(cell="gru", digits=1000, train_range="0,1e999", test_range="0,1e999", n_test=1000, epochs=8,
-                    steps_per_epoch=50),
-               _claim("curves similar to length 11, training takes longer"),
-               "Operands below 10**999 at a preset length of 1000, 400 steps (the budget), tested every 50.")]
+# The length-1000, (0, 1e5), hidden-size and handout rows were one run each (seed 0, ids without a seed); seeds 1
+# and 2 were added beside them (``bare_first``), as for the layer and lr rows below.
+LENGTH = list(seeded(_run("add-length1000-gru", "adder-length", "Digit length 1000, GRU",
+                          dict(cell="gru", digits=1000, train_range="0,1e999", test_range="0,1e999", n_test=1000,
+                               epochs=8, steps_per_epoch=50),
+                          _claim("curves similar to length 11, training takes longer"),
+                          "Operands below 10**999 at a preset length of 1000, 400 steps (the budget), tested every "
+                          "50."), SEEDS3, bare_first=True))
 
 RANGES = [
     *[run for cell in CELLS
@@ -80,21 +83,27 @@ RANGES = [
            "After training, also tested on pairs from the training range itself (operands below 100, at "
            "length 3), to tell what was not learnt from what was never seen.")
       for cell in CELLS for seed in SEEDS3],
-    *[_run(f"add-range-1e5-{cell}", "adder-range", f"Train (0, 1e5), test (0, 1e100), {cell.upper()}",
-           dict(cell=cell, train_range="0,1e5", test_range="0,1e100", digits=101, steps_per_epoch=50, epochs=20),
-           _claim("accuracy 1", 1.0), "Preset length 101, so that the test sums fit; evaluated every 50 steps.")
-      for cell in CELLS],
-    *[_run(f"add-range-1e5-len11-{cell}", "adder-range",
-           f"Train (0, 1e5) at length 11, test (0, 1e100), {cell.upper()}",
-           dict(cell=cell, train_range="0,1e5", test_range="0,1e10", eval_digits="100"), _claim("accuracy 1", 1.0),
-           "A second reading of the report's row: train at the preset length 11; the fixed test set is (0, 1e10) at "
-           "length 11, and after training the run is also tested on operands below 1e100 (at length 101).")
-      for cell in CELLS],
+    *[run for cell in CELLS
+      for run in seeded(_run(f"add-range-1e5-{cell}", "adder-range", f"Train (0, 1e5), test (0, 1e100), {cell.upper()}",
+                             dict(cell=cell, train_range="0,1e5", test_range="0,1e100", digits=101, steps_per_epoch=50,
+                                  epochs=20),
+                             _claim("accuracy 1", 1.0), "Preset length 101, so that the test sums fit; evaluated every "
+                             "50 steps."), SEEDS3, bare_first=True)],
+    *[run for cell in CELLS
+      for run in seeded(_run(f"add-range-1e5-len11-{cell}", "adder-range",
+                             f"Train (0, 1e5) at length 11, test (0, 1e100), {cell.upper()}",
+                             dict(cell=cell, train_range="0,1e5", test_range="0,1e10", eval_digits="100"),
+                             _claim("accuracy 1", 1.0),
+                             "A second reading of the report's row: train at the preset length 11; the fixed test set "
+                             "is (0, 1e10) at length 11, and after training the run is also tested on operands below "
+                             "1e100 (at length 101)."), SEEDS3, bare_first=True)],
 ]
 
-HIDDEN = [_run(f"add-hidden{h}-{cell}", "adder-hidden", f"Hidden {h}, {cell.upper()}", dict(cell=cell, hidden=h),
-               _claim("the larger the hidden size, the faster the loss converges"))
-          for h in (16, 64) for cell in CELLS]
+HIDDEN = [run for h in (16, 64) for cell in CELLS
+          for run in seeded(_run(f"add-hidden{h}-{cell}", "adder-hidden", f"Hidden {h}, {cell.upper()}",
+                                 dict(cell=cell, hidden=h),
+                                 _claim("the larger the hidden size, the faster the loss converges")),
+                            SEEDS3, bare_first=True)]
 
 # The 1- and 4-layer and the lr 0.01 and 0.05 rows were one run each (seed 0, ids without a seed); seeds 1 and
 # 2 were added beside them (``bare_first``: seed 0 keeps its id and record).
@@ -137,11 +146,12 @@ CHAINS = [run for cell in CELLS
                                  "learnable when it is seen? Tested after training on carry chains of 10, 20, 100 "
                                  "and 1000 digits, beside the runs trained without."), SEEDS3)]
 
-HANDOUT = [_run(f"add-handout-{cell}", "adder-handout", f"The handout's setting, {cell.upper()}",
-                dict(cell=cell, hidden=64, epochs=100, steps_per_epoch=30),
-                note="The course handout's own setting: embedding 32, hidden 64, 3,000 steps of batch 200 "
-                     "(the speed benchmark's case), evaluated every 30 steps.")
-           for cell in CELLS]
+HANDOUT = [run for cell in CELLS
+           for run in seeded(_run(f"add-handout-{cell}", "adder-handout", f"The handout's setting, {cell.upper()}",
+                                  dict(cell=cell, hidden=64, epochs=100, steps_per_epoch=30),
+                                  note="The course handout's own setting: embedding 32, hidden 64, 3,000 steps of "
+                                       "batch 200 (the speed benchmark's case), evaluated every 30 steps."),
+                             SEEDS3, bare_first=True)]
 
 GROUPS = (
     Group("adder-basic", "Report 003: the basic setting", tuple(BASIC)),
