@@ -144,6 +144,25 @@ def test_the_carries_sentence_gives_the_random_pairs_as_they_are():
     assert f"every one in {sum(v == 1.0 for v in random)} of {len(random)} runs" in text
 
 
+def test_the_once_static_sentences_come_from_the_records():
+    def span(values, digits, scale=1.0):
+        lo, hi = render.number_text(scale * min(values), digits), render.number_text(scale * max(values), digits)
+        return lo if lo == hi else f"{lo}-{hi}"
+    long = [RECORDS[run.id]["test"] for run in r003.LENGTH if run.id in RECORDS]
+    assert f"{span([t['sum_accuracy'] for t in long], 3, 100)}% of the 1000-digit sums" in findings.length1000(RECORDS)
+    low = [RECORDS[run.id] for run in r003.RANGES if run.id.startswith("add-range-1e2-")]
+    seen = [r["extra_tests"]["2"]["sum_accuracy"] for r in low]
+    assert f"itself the networks get {span(seen, 3, 100)}% of the sums right" in findings.small_range(RECORDS)
+    short = [RECORDS[run.id] for run in r003.RANGES if run.id.startswith("add-range-1e5-len11-lstm")
+             and run.id in RECORDS]
+    assert f"{span([tables.extra_accuracy(r, '100') for r in short], 3)} (LSTM)" in findings.large_range(RECORDS)
+    wide = [RECORDS[run.id] for run in r003.HIDDEN if run.config()["hidden"] == 64 and run.id in RECORDS]
+    assert f"the finals {span([tables.final_sums(r) for r in wide], 4)}" in findings.hidden(RECORDS)
+    ten = [RECORDS[run.id] for run in r003.RANGES if run.id.startswith("add-range-1e10-")]
+    assert f"every one in {sum(tables.final_sums(r) == 1.0 for r in ten)} of {len(ten)}" in findings.ten_digits(RECORDS)
+    assert "not been run" in findings.length1000({}) and "not run yet" in findings.hidden({})
+
+
 def test_tables_and_findings_read_the_same_before_any_new_run_is_trained():
     empty = {}
     assert "not run yet (n = 0 of 3)" in tables.chains_table(empty, "../runs")
