@@ -20,12 +20,13 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build book --path-output book -W -n --keep-going
 
 # the Slurm tests (a one-node cluster: tests/slurm/cluster.sh installs Debian's slurm-wlm and munge as root) and
-# the driver's --jobs tests run beside the others, on the second core: they mostly wait for jobs and kernels
+# the driver's --jobs tests run beside the others, on the second core: they mostly wait for jobs and kernels, and
+# the packages' install (apt-get, network-bound) runs there too, off the main suite's critical path
 SIDE := tests/test_slurm.py tests/test_jobs.py
 test: $(STAMP)
 	$(BIN)/ruff check .
-	bash tests/slurm/cluster.sh install
-	$(BIN)/python -m pytest -q -p no:cacheprovider $(SIDE) > .slurm-tests.log 2>&1 & slurm=$$!; \
+	(bash tests/slurm/cluster.sh install && $(BIN)/python -m pytest -q -p no:cacheprovider $(SIDE)) \
+		> .slurm-tests.log 2>&1 & slurm=$$!; \
 	$(BIN)/python -m pytest -q -m "not slurm" $(addprefix --ignore=,$(SIDE)); rest=$$?; \
 	wait $$slurm; code=$$?; echo "--- the Slurm and --jobs tests:"; cat .slurm-tests.log; rm -f .slurm-tests.log; \
 	test $$rest = 0 && test $$code = 0
