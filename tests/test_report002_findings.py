@@ -264,3 +264,18 @@ def test_the_cross_validation_and_deep_rows_sentences_come_from_the_records():
                                         "score 0.200 on "
                                         "test and 0.200-0.204 on their training part, chance being 0.200; the "
                                         "report has 0.71-0.94 on its training part there.")
+
+
+def test_lstm_against_rnn_names_a_reversal_and_the_headline_says_below():
+    from lstm_xor.reports.r002 import tables as t002
+    lstm, rnn = t002.two_layer_runs("lstm"), t002.two_layer_runs("rnn")
+    records = {}
+    for dataset in lstm:
+        high, low = ((0.95, 0.96, 0.97), (0.70, 0.72, 0.74)) if dataset == "vowels" else ((0.7,) * 3, (0.7,) * 3)
+        records.update({run.id: _record(run, t) for run, t in zip(rnn[dataset], high, strict=True)})
+        records.update({run.id: _record(run, t) for run, t in zip(lstm[dataset], low, strict=True)})
+    text = findings.lstm_against_rnn_text(records)
+    assert "JapaneseVowels: LSTM 0.700, 0.720, 0.740 (n = 3), RNN 0.950, 0.960, 0.970 (n = 3), the LSTM lower, " \
+           "the difference 0.240 is more than the spread 0.020 (every seed apart): reversed: the RNN is ahead" in text
+    assert "(n = 3), the LSTM level, the difference 0.000 is within the spread 0.000 (the seeds overlap): not shown" \
+        in text

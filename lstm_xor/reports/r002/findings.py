@@ -290,8 +290,10 @@ def lstm_against_rnn_text(records):
     parts = []
     for dataset, (lstm, rnn, found) in lstm_against_rnn(records).items():
         holds = found is not None and found["differ"] and found["difference"] > 0
+        reversed_ = found is not None and found["differ"] and found["difference"] < 0
+        said = "holds" if holds else "reversed: the RNN is ahead" if reversed_ else "not shown"
         parts.append(f"{r002.DATA_TEXT[dataset]}: LSTM {spread_text(lstm)}, RNN {spread_text(rnn)}, the LSTM "
-                     f"{direction(lstm, rnn)}{verdict_text(found)}: {'holds' if holds else 'not shown'}")
+                     f"{direction(lstm, rnn)}{verdict_text(found)}: {said}")
     return "; ".join(parts) + "."
 
 
@@ -316,7 +318,7 @@ def headline(records, baselines=None):
     for dataset in ("pen", "digits"):
         lstm, rnn, found = pair[dataset]
         if found is not None:
-            word = "above" if found["differ"] and found["difference"] > 0 else "not shown above"
+            word = ("above" if found["difference"] > 0 else "below") if found["differ"] else "not shown above"
             said.append(f"on {r002.DATA_TEXT[dataset]} {word} its RNN ({_mean(lstm):.3f} against {_mean(rnn):.3f}, "
                         f"{min(len(lstm), len(rnn))} seeds)")
         elif _mean(lstm) is not None and _mean(rnn) is not None:
