@@ -68,7 +68,7 @@ GRADIENTS = [_run(f"bptt-grad-{cell}-l{layers}-s{seed}", "bptt-gradients",
                        gradient_distances=DISTANCES),
                   note="||dL_T/dh_t|| at distances T - t up to 199 on 64 test strings of 200 bits (lag 10), at the "
                   "start and after 5 epochs of full BPTT.")
-             for layers, seeds in ((1, (0, 1, 2)), (2, (0,))) for cell in CELLS for seed in seeds]
+             for layers in (1, 2) for cell in CELLS for seed in SEEDS3]
 
 TRUNCATION = [run for cell in CELLS for mode, extra in MODES
               for run in seeded(_run(f"bptt-{_mode_id(mode, extra)}-{cell}", "bptt-modes",
