@@ -19,6 +19,7 @@ EDITS = [('report="004"', 'report="005"'),
          ('"bptt-gradients"', '"r5-gradients"'), ('"bptt-modes"', '"r5-modes"'),
          ('f"bptt-grad64-', 'f"r5-grad64-'), ('f"bptt-p{', 'f"r5-p{'), ('f"bptt-lag{', 'f"r5-lag{'),
          ('f"bptt-radius', 'f"r5-radius'), ('"bptt-controls"', '"r5-controls"'), ('"bptt-lags"', '"r5-lags"'),
+         ('f"bptt-recall{', 'f"r5-recall{'), ('"bptt-recall"', '"r5-recall"'),
          ('"Report 004: vanishing gradients"', '"Report 005: vanishing gradients"'),
          ('"Report 004: full and truncated BPTT"', '"Report 005: full and truncated BPTT"')]
 
@@ -60,7 +61,7 @@ def test_a_copied_report_folder_becomes_a_part_of_the_book(tmp_path):
     found = json.loads(result.stdout)
     assert Path(found["module"]).is_relative_to(tmp_path)  # the copy, not the installed package
     assert found["parts"] == ["000", "001", "002", "003", "004", "005"]
-    assert found["groups"] == ["r5-gradients", "r5-modes", "r5-controls", "r5-lags"]
+    assert found["groups"] == ["r5-gradients", "r5-modes", "r5-controls", "r5-lags", "r5-recall"]
     assert "r5-k5-gru-s0" in found["runs"] and not [r for r in found["runs"] if r.startswith("bptt-")]
     assert found["total"] == len(__import__("lstm_xor.reports").reports.RUNS) + len(found["runs"])
     toc = found["toc"]

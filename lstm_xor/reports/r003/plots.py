@@ -9,6 +9,7 @@ import re
 
 import numpy as np
 
+from lstm_xor.config import DEFAULTS
 from lstm_xor.nn.cells import CELLS
 from lstm_xor.render import CELL_COLORS, moving_mean
 from lstm_xor.reports.r003.tables import LOSS_MARK, eval_digits, extra_accuracy, steps
@@ -43,7 +44,8 @@ SHOWN_KEYS = {"hidden": "hidden", "layers": "layers", "digits": "length", "lr": 
 def _settings(records, ids):
     """{run id: (linestyle, label)}: the configuration keys that vary among the runs besides cell and seed (width,
     layers, length, ...), a line style per setting, so that runs of one cell are told apart by more than colour."""
-    configs = {i: records[i]["config"] for i in ids if i in records}
+    # a record written before a parameter existed lacks it: it ran at the default
+    configs = {i: {**DEFAULTS, **records[i]["config"]} for i in ids if i in records}
     varying = [k for k in SHOWN_KEYS if len({repr(c.get(k)) for c in configs.values()}) > 1]
     settings = sorted({tuple(repr(c.get(k)) for k in varying) for c in configs.values()})
     out = {}
