@@ -1,6 +1,7 @@
 """Reports 001 and 004: their registry entries and the tables over records (made here by short runs)."""
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -159,3 +160,18 @@ def test_report004_findings_name_the_rnn_that_learned_at_p20_and_collapsed():
     assert "bptt-p20-rnn-s0 (last label: best 1.000 (epoch 3), final 0.537 (epoch 8): **collapsed**)" in table
     lags = t004.lag_table(records, "runs")
     assert "not run yet (n = 0 of 3)" in lags or "(n = 3)" in lags
+
+
+def test_the_latch_is_registered_as_the_bptt_page_describes_it():
+    import json
+    runs = r004.RECALL_RUNS
+    assert len(runs) == len(r004.LAGS) * 3 * 3
+    for run in runs:
+        c = run.config()
+        assert (c["labels"], c["min_length"], c["max_length"], c["epochs"]) == \
+            ("recall", c["lag"] + 1, c["lag"] + 1, r004.RECALL_EPOCHS)
+        assert str(c["lag"]) in c["gradient_distances"].split(",")
+    page = json.loads((Path(__file__).resolve().parents[1] / "book" / "summary" / "bptt.ipynb").read_text())
+    prose = " ".join(" ".join("".join(c["source"]).split()) for c in page["cells"] if c["cell_type"] == "markdown")
+    assert f"Lags {', '.join(map(str, r004.LAGS[:-1]))} and {r004.LAGS[-1]}, full BPTT, {r004.RECALL_EPOCHS} " \
+           "epochs, three seeds per cell" in prose
