@@ -12,9 +12,7 @@ only runs that are all done.
 
 from fnmatch import fnmatchcase
 
-UNDERWAY = ("funnel2-*", "profile-fixed-04", "bptt-recall*", "cls-layers64-*-s[12]", "cls-layers128-*-s[12]",
-            "cls-speech-digits-*-w64-s*", "add-length1000-gru-s[12]", "add-range-1e5-*-s[12]", "add-hidden*-s[12]",
-            "add-handout-*-s[12]", "bptt-grad-*-l2-s[12]")  # shell patterns of run ids
+UNDERWAY = ("cls-speech-digits-*-w64-s*", "add-length1000-gru-s[12]")  # shell patterns of run ids
 
 
 def underway(run_id):

@@ -170,9 +170,13 @@ def why_text(records):
         return "Stage 1 has no records yet."
     matched = {tag: [n for n, v in s.items() if v.matched] for tag, s in scored.items()}
     flat = [tag for tag, s in scored.items() if s["climbs"].text.startswith("no rise")]
-    ends = [s["above_chance"].value for tag, s in scored.items() if tag in flat]
+    ends = [s["above_chance"].value for tag, s in scored.items() if tag in flat
+            if s["above_chance"].value is not None and np.isfinite(s["above_chance"].value)]
     report = [REPORT[k].report["last_epoch_loss"] / signatures.chance_loss() for k in ("fixed-04", "fixed-05")]
     said = "; ".join(f"{tag}: {', '.join(names)}" for tag, names in matched.items() if names) or "none"
+    if not ends:
+        return f"Stage 1's signatures matched, per slip: {said}. Every stage-1 slip learned something."
+    far = min(report) / max(ends)
     return (f"Stage 1's signatures matched, per slip: {said}. The slips that never learned ({', '.join(flat)}) ended "
             f"at {min(ends):.2f}-{max(ends):.2f} × chance, where the report's fixed-length runs 4 and 5 ended at "
-            f"{report[0]:.2f} and {report[1]:.2f} ×: within a few percent of a coin flip, not far above it.")
+            f"{report[0]:.2f} and {report[1]:.2f} × ({far:.2f} times the highest of ours).")

@@ -4,7 +4,7 @@ matched the report's signatures, and the critical length of parity with a label 
 from lstm_xor.reports.r000 import funnel2_tables, signatures
 from lstm_xor.reports.r000 import runs as report000
 from lstm_xor.reports.r000.length_runs import SERIES
-from lstm_xor.reports.r000.length_tables import CAP, K, critical_length, critical_text, outcomes, series_label
+from lstm_xor.reports.r000.length_tables import CAP, K, critical_length, outcomes, series_label
 
 
 def headline(records):
@@ -12,15 +12,25 @@ def headline(records):
     if not replays:
         return "Report 000 (parity): no replay has a record yet."
     right = sum(r["test"]["sequence_accuracy"] == 1.0 for r in replays)
-    swapped = [records[i] for what, _, ids in funnel2_tables.rows() if what == "swapped" for i in ids
-               if i in records]
+    failing = [rid for what, rid, _ in funnel2_tables.rows() if what == "swapped"
+               and (funnel2_tables.REPORT[rid].report["last_epoch_loss"] or 0) > signatures.chance_loss()]
+    swapped = [records[i] for what, rid, ids in funnel2_tables.rows() if what == "swapped" and rid in failing
+               for i in ids if i in records]
     above = sum(bool(signatures.score(r)["above_chance"].matched) for r in swapped)
-    fixed = [s for s in SERIES if s[0] == "fixed"]
-    lengths = " and ".join(f"{critical_text(critical_length(outcomes(records, *s, CAP), K)).strip('*')} at "
-                           f"{series_label(*s).split(', ')[1]}" for s in fixed)
-    funnel = (f"of the slips a hand-written LSTM makes, only Adam's two betas swapped ends above chance as the "
-              f"report's runs did, in {above} of {len(swapped)} runs at its failing configurations" if swapped else
+    learned = [records[i] for what, rid, ids in funnel2_tables.rows() if what == "swapped" and rid == "fixed-03"
+               for i in ids if i in records]
+    also = sum(bool(signatures.score(r)["above_chance"].matched) for r in learned)
+    funnel = (f"with Adam's two betas swapped, {above} of {len(swapped)} runs at the report's runs that ended above "
+              f"chance ({', '.join(failing)}) end above chance too, but so do {also} of {len(learned)} at its run 3, "
+              "which learned: the slip fails where the report did not" if swapped else
               "the funnel's second stage is under way")
+    verdicts = []
+    for s in (s for s in SERIES if s[0] == "fixed"):
+        v = critical_length(outcomes(records, *s, CAP), K)
+        rate = series_label(*s).split(", ")[1]
+        verdicts.append(f"at length {v['length']} ({rate})" if "length" in v else
+                        f"above length {v['above']} ({rate}: every length tried is learned)" if "above" in v else
+                        f"at a length not known yet ({rate})")
     return (f"Report 000 (parity): replayed with its settings, {right} of its {len(replays)} runs get every test "
             f"string right; {funnel}; with a label only at the end, fixed-length parity stops being learnable "
-            f"within {CAP:,} strings at length {lengths}.")
+            f"within {CAP:,} strings {' and '.join(verdicts)}.")

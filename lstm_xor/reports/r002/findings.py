@@ -315,7 +315,7 @@ def headline(records, baselines=None):
     two-layer networks, over the seeds), and the model chosen on JapaneseVowels' validation part, on test."""
     pair = lstm_against_rnn(records)
     said = []
-    for dataset in ("pen", "digits"):
+    for dataset in ("pen", "vowels", "digits"):
         lstm, rnn, found = pair[dataset]
         if found is not None:
             word = ("above" if found["difference"] > 0 else "below") if found["differ"] else "not shown above"

@@ -203,8 +203,9 @@ def small_range(records):
     return (f"Training on (0, 1e2) gives {_range([final_sums(r) for r in rec], 3, 100)}% of the sums right (the "
             f"report: 76%; {done_text(len(rec), len(runs))}). On pairs from the training range itself the networks "
             f"get {_range([s['sum_accuracy'] for s in seen], 3, 100)}% of the sums right, digit 2 (the tens, the one "
-            f"digit of those sums that takes a carry in) {_range([s['position_accuracy'][1] for s in seen], 3, 100)}%"
-            f", digits 1 and 3 {_range([s['position_accuracy'][k] for s in seen for k in (0, 2)], 3, 100)}%. On the "
+            f"digit of those sums that both adds operand digits and takes a carry in) "
+            f"{_range([s['position_accuracy'][1] for s in seen], 3, 100)}%, digits 1 and 3 (the carry out) "
+            f"{_range([s['position_accuracy'][k] for s in seen for k in (0, 2)], 3, 100)}%. On the "
             f"test set digit 2 is right in {_range([p[1] for p in tests], 3, 100)}% of the sums and digit 3, the "
             f"first with operand digits never seen in training, in {_range([p[2] for p in tests], 3, 100)}%")
 
@@ -217,9 +218,9 @@ def large_range(records):
     if not any(preset.values()) and not any(short.values()):
         return "The (0, 1e5) runs have not been run yet."
     first = ", ".join(f"{_range([final_sums(r) for r in rec], 3)} ({cell.upper()})" for cell, rec in preset.items()
-                      if rec)
+                      if rec) or "not run yet"
     second = ", ".join(f"{_range([extra_accuracy(r, '100') for r in rec], 3)} ({cell.upper()})"
-                       for cell, rec in short.items() if rec)
+                       for cell, rec in short.items() if rec) or "not run yet"
     n = sum(map(len, preset.values())), sum(map(len, short.values()))
     return (f"For (0, 1e5) / (0, 1e100), one preset length of 101 for training and test gives {first} of the test "
             f"sums right (n = {n[0]}); training at length 11 and testing the same network on operands below 1e100 "
@@ -251,13 +252,15 @@ def headline(records):
     basic = _records(records, report003.BASIC)
     if not basic:
         return "Report 003 (an adder): no run has a record yet."
-    steps = _range([step_at(r, 0.99) for r in basic])
+    reached = [step_at(r, 0.99) for r in basic if step_at(r, 0.99) is not None]
+    steps = (f"{len(reached)} of {len(basic)} runs at step {_range(reached)}" if reached else
+             f"none of {len(basic)} runs")
 
     def chains_right(runs):
         return _range([extra_accuracy(r, "100 carry") for r in _records(records, runs)], 3)
     before = [run for run in report003.RANGES if run.id.startswith("add-range-1e10-")]
-    return (f"Report 003 (an adder): RNN, LSTM and GRU all learn to add as the report says, 99% of the test sums "
-            f"right at step {steps} against the report's {REPORT_STEPS} by eye ({len(basic)} runs); trained on "
+    return (f"Report 003 (an adder): RNN, LSTM and GRU learn to add, 99% of the test sums right in {steps}, against "
+            f"the report's {REPORT_STEPS} by eye; trained on "
             f"random 10-digit pairs they get {chains_right(before)} of 100-digit carry chains right, and "
             f"{chains_right(report003.CHAINS)} when {report003.CHAINS_FRACTION:.0%} of the training pairs hold a long "
             "carry chain.")

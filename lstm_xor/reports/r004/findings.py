@@ -133,15 +133,19 @@ def lags(records, kind="delay"):
     return f"{LAG_TASKS[kind]}: " + "; ".join(parts) + ". " + separation_text(records, kind)
 
 
+def complete_lags(records, kind):
+    """The lags at which every planned run of every cell has a record."""
+    return [lag for lag in r004.LAGS if all(run.id in records for at, _, start, runs in lag_cases(kind)
+                                            if at == lag and start == "orthogonal" for run in runs)]
+
+
 def separation(records, kind, threshold):
     """[(lag, cell that learned, cell that did not)]: at a lag where every run is in, one cell's last label reached
     the threshold in most of its runs and another's in none."""
-    cases = {(lag, cell): [records[r.id] for r in runs if r.id in records]
-             for lag, cell, start, runs in lag_cases(kind) if start == "orthogonal"}
+    planned = {(lag, cell): runs for lag, cell, start, runs in lag_cases(kind) if start == "orthogonal"}
+    cases = {key: [records[r.id] for r in runs if r.id in records] for key, runs in planned.items()}
     found = []
-    for lag in r004.LAGS:
-        if any(not cases[lag, cell] for cell in CELLS):
-            continue
+    for lag in complete_lags(records, kind):
         share = {cell: [r["test"]["last_bit_accuracy"] >= threshold for r in cases[lag, cell]] for cell in CELLS}
         found += [(lag, a, b) for a in CELLS for b in CELLS
                   if 2 * sum(share[a]) > len(share[a]) and not any(share[b])]
@@ -151,9 +155,7 @@ def separation(records, kind, threshold):
 def separation_text(records, kind):
     """The verdict in a sentence: the lags where the LSTM learned and the RNN did not (and any other pair of
     cells), at 99% and again at 90%."""
-    complete = [lag for lag in r004.LAGS if all(run.id in records for at, _, start, runs in lag_cases(kind)
-                                                if at == lag and start == "orthogonal" for run in runs)]
-    if not complete:
+    if not complete_lags(records, kind):
         return "No lag has all its runs yet."
     out = []
     for threshold in (LEARNED, SECOND):
@@ -219,9 +221,14 @@ def costs(records):
     short = [t for cell in CELLS for t in seconds(cell, bptt="regular", bptt_k=2)]
     if not (full and short):
         return "The truncation runs are not all in yet."
-    return (f"On strings of 100 steps a full backward pass is cheap, and truncation's many small steps cost more: "
-            f"{_span(full, 0)} s of training per run for full BPTT against {_span(short, 0)} s for chunks of 2 "
-            f"(n = {len(full)} and {len(short)} runs, every cell).")
+    pairs = {cell: (seconds(cell, bptt="full"), seconds(cell, bptt="regular", bptt_k=2)) for cell in CELLS}
+    cheaper = [cell.upper() for cell, (a, b) in pairs.items() if a and b and np.median(a) < np.median(b)]
+    verdict = ("full BPTT took less training time than chunks of 2 in every cell" if len(cheaper) == len(CELLS) else
+               "full BPTT took less training time than chunks of 2 (median per cell) in "
+               f"{', '.join(cheaper) or 'no cell'}")
+    return (f"On strings of 100 steps {verdict}: {_span(full, 0)} s of training per run for full BPTT against "
+            f"{_span(short, 0)} s for chunks of 2 (n = {len(full)} and {len(short)} runs over the cells; two runs "
+            "shared the machine's two cores, so the times are rough).")
 
 
 def headline(records):
@@ -236,13 +243,16 @@ def headline(records):
         return learned_text(runs_of(r004.TRUNCATION, cell, **values), records)
     def lstm_only(kind):
         return ", ".join(str(lag) for lag, a, b in separation(records, kind, LEARNED) if (a, b) == ("lstm", "rnn"))
-    done = sum(run.id in records for run in r004.RECALL_RUNS)
-    latch = (f"the latch is under way ({done_text(done, len(r004.RECALL_RUNS))})" if done < len(r004.RECALL_RUNS)
-             else f"holding one bit, the LSTM learned where the RNN failed at lag {lstm_only('recall')}"
-             if lstm_only("recall") else "holding one bit, at no lag did the LSTM learn where the RNN failed")
-    delay = (f"at lag {lstm_only('delay')}" if lstm_only("delay") else "at no lag")
+
+    def verdict(kind, what):
+        runs = r004.RECALL_RUNS if kind == "recall" else r004.LAG_RUNS
+        done = sum(run.id in records for run in runs)
+        if done < len(runs):
+            return f"{what} is under way ({done_text(done, len(runs))})"
+        found = lstm_only(kind)
+        return f"{what}, the LSTM learned where the RNN failed " + (f"at lag {found}" if found else "at no lag")
+    latch, delay = verdict("recall", "holding one bit"), verdict("delay", "on the delay task")
     return (f"Report 004 (vanishing gradients and truncated BPTT; its results section is empty): the RNN's gradient "
             f"falls {decades} decades per 100 steps at the start; chunks of 5 learn a lag of 10 in "
             f"{learned_in('lstm', bptt='regular', bptt_k=5)} LSTM runs, randomized cuts of the same mean length in "
-            f"{learned_in('lstm', bptt='randomized', bptt_p=0.2)}; on the delay task the LSTM learned where the RNN "
-            f"failed {delay}; {latch}.")
+            f"{learned_in('lstm', bptt='randomized', bptt_p=0.2)}; {delay}; {latch}.")
