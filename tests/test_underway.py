@@ -51,3 +51,16 @@ def test_plan_counts_a_study_under_way_apart(studying, tmp_path, capsys):
 
 def test_verify_does_not_fail_a_study_under_way_for_its_missing_records(studying):
     assert verify.select({}, k=1) == ["fixed-03", "bptt-k2-lstm-s0"]
+
+
+def test_the_summaries_stamp_every_registry_run_a_study_under_way_included(monkeypatch, tmp_path):
+    """The committed stamps hash every record a summary reads, so a driver that leaves a study out of its plan
+    still stamps the summaries as the test of the committed stamps (and a later `runs --underway`) does."""
+    seen = {}
+    monkeypatch.setattr(underway, "UNDERWAY", (reports.RUNS[0].id,))
+    monkeypatch.setattr(runs, "execute_summaries", lambda book, profile, given, force, out: seen.setdefault(
+        "runs", list(given)) and [])
+    monkeypatch.setattr(runs, "write_toc", lambda book, given: seen.setdefault("toc", list(given)))
+    runs.run_all("full", book=tmp_path / "book", summaries_only=True, out=lambda line: None)
+    assert [r.id for r in seen["runs"]] == [r.id for r in reports.RUNS]
+    assert reports.RUNS[0].id not in {r.id for r in seen["toc"]}  # the toc still leaves the study out

@@ -91,6 +91,7 @@ def run_all(profile="full", only=None, engines=None, force=False, book=None, run
     a function of the book and ``out`` giving the executor of ``publish.cluster`` (None: here).
     """
     runs = reports.RUNS if runs is None else runs
+    registry = runs  # a summary reads every record of its part, a study under way included: its stamp hashes them all
     if not only:  # `make book`: the studies still being executed are left out (reports.underway)
         runs = [run for run in runs if not studies.underway(run.id)]
     steps = [] if summaries_only else select(plan(runs, profile, engines), only)
@@ -107,7 +108,7 @@ def run_all(profile="full", only=None, engines=None, force=False, book=None, run
         results.update(_execute(book, steps, todo, run_one, jobs, cluster, write))
         write_toc(book, runs)
         if summaries:
-            for name in execute_summaries(book, profile, runs, force and summaries_only, out=write):
+            for name in execute_summaries(book, profile, registry, force and summaries_only, out=write):
                 results[f"summary:{name}"] = ("failed", "summary notebook failed")
     return results
 
