@@ -174,6 +174,8 @@ def test_recall_labels_only_the_last_step_with_the_bit_lag_steps_before_it():
     np.testing.assert_array_equal(TASK.tally(wrong_before_the_end, batch), [2, 2, 2])
     with pytest.raises(ValueError, match="bad parameter lag=4: expected less than min_length"):
         RunConfig(task="parity", labels="recall", lag=4, min_length=4, max_length=5)
+    with pytest.raises(ValueError, match="bad parameter curriculum_epochs=1.0: expected 0 with labels recall"):
+        RunConfig(task="parity", labels="recall", lag=3, min_length=4, max_length=5, curriculum_epochs=1.0)
 
 
 def test_truncation_shorter_than_the_delay_cannot_learn_it_and_randomized_can(tmp_path):

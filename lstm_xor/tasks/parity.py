@@ -117,6 +117,9 @@ class Parity(Task):
         if config.labels == "recall" and config.lag >= config.min_length:
             raise ValueError(f"bad parameter lag={config.lag!r}: expected less than min_length "
                              f"({config.min_length}) with labels recall, so every string holds the bit")
+        if config.labels == "recall" and config.curriculum_epochs:
+            raise ValueError(f"bad parameter curriculum_epochs={config.curriculum_epochs!r}: expected 0 with labels "
+                             "recall (a cut string no longer holds the bit it is asked for)")
         positive_ints("eval_lengths", config.eval_lengths)
         n_train = config.n_samples - math.ceil(config.n_samples * config.test_fraction)
         if n_train < 1:

@@ -9,7 +9,6 @@ import numpy as np
 from lstm_xor.render import iterations_per_epoch
 from lstm_xor.reports.r000 import funnel_runs as funnel
 from lstm_xor.reports.r000 import signatures
-from lstm_xor.reports.r000.causes_runs import MECHANICS
 from lstm_xor.reports.r000.funnel_tables import matched_text
 from lstm_xor.reports.r000.runs import REPORT_RUNS
 from lstm_xor.reports.r000.tables import markdown_table
@@ -60,8 +59,10 @@ def stage2_table(records, runs_dir):
     return markdown_table(head, lines)
 
 
-def _all(records, kind):
-    return [records[i] for what, _, ids in rows() if what == kind for i in ids if i in records]
+def records_of(records, kind, report_runs=None):
+    """The records of one kind of row (swapped, restart), at the report's runs given (all by default)."""
+    return [records[i] for what, rid, ids in rows() if what == kind and (report_runs is None or rid in report_runs)
+            for i in ids if i in records]
 
 
 def jump_text(records):
@@ -72,7 +73,7 @@ def jump_text(records):
         return e[20] / e[19] if 19 in e and 20 in e else None
     report = [r for r in (ratio(REPORT[f"variable-{n}"].report) for n in range(11, 18)) if r is not None]
     replays = [records[f"variable-{n}"] for n in range(11, 18) if f"variable-{n}" in records]
-    restarts = _all(records, "restart")
+    restarts = records_of(records, "restart")
 
     def span(recs):
         values = [signatures.schedule_jump(r).value for r in recs]
@@ -86,7 +87,7 @@ def jump_text(records):
 
 def findings_text(records):
     """What stage 2 found, per signature, over every swapped run, and whether any mechanic or pair matched one."""
-    swapped = _all(records, "swapped")
+    swapped = records_of(records, "swapped")
     if not swapped:
         return "No stage-2 run has been executed yet."
     counts = ", ".join(f"{name} {matched_text([signatures.score(r)[name] for r in swapped])}"
@@ -105,20 +106,20 @@ def findings_text(records):
 def verdict_text(records):
     """The funnel's verdict on the swapped betas: the report's failures against its successes, the knife edge and
     the whole-string profile, each counted."""
-    learned = [records[i] for what, rid, ids in rows() if what == "swapped" and rid == KNIFE[0] for i in ids
-               if i in records]
-    swapped = _all(records, "swapped")
+    learned = records_of(records, "swapped", [KNIFE[0]])
+    swapped = records_of(records, "swapped")
     if not learned or not swapped:
         return ""
     fails = sum(signatures.score(r)["above_chance"].matched for r in learned)
     knife = sum(bool(signatures.knife_edge(records.get(a), records.get(b)).matched) for _, a, b in knife_pairs())
     whole = sum(bool(signatures.score(r)["whole_string"].matched) for r in swapped)
+    rates = " and ".join(f"{REPORT[k].params['lr']:g}" for k in KNIFE)
     head = ("**The swapped betas make runs end above chance, as the report's failing runs did, but they fail just as "
             "much where the report's runs learned**" if fails == len(learned) else
             "**Where the report's runs learned**")
     return (f"{head}: at its run 3 (lr {REPORT[KNIFE[0]].params['lr']:g}, which "
-            f"learned) {fails} of {len(learned)} runs end above chance, so the knife edge between 0.00075 and "
-            f"0.00076 shows in {knife} of {len(knife_pairs())} seeds; and {whole} of {len(swapped)} swapped runs have "
+            f"learned) {fails} of {len(learned)} runs end above chance, so the knife edge between "
+            f"{rates} shows in {knife} of {len(knife_pairs())} seeds; and {whole} of {len(swapped)} swapped runs have "
             "the report's profile of whole-string errors far above last-bit errors. "
             + ("On this evidence the slip alone is not the report's cause: here it made nearly every configuration "
                "fail, and the report's runs 3 and 6 at fixed length, and 4 and 11-27 at lengths 1-50, learned. "
@@ -179,11 +180,6 @@ def profile_table(records, ids):
                  f"{100 * (20_000 - f6['correct_last_bit']) / wrong6:.1f}% | – |")
     return markdown_table(("run", "wrong strings", "wrong positions per wrong string", "last position wrong",
                            "wrong positions in the first / middle / last third"), lines)
-
-
-def mechanics_named():
-    """The stage-2 mechanics in words, for the page."""
-    return "; ".join(f"`{name}`: {MECHANICS[name][1]}" for name in funnel.MECHANICS2)
 
 
 def why_text(records):

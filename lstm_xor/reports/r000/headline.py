@@ -14,11 +14,9 @@ def headline(records):
     right = sum(r["test"]["sequence_accuracy"] == 1.0 for r in replays)
     failing = [rid for what, rid, _ in funnel2_tables.rows() if what == "swapped"
                and (funnel2_tables.REPORT[rid].report["last_epoch_loss"] or 0) > signatures.chance_loss()]
-    swapped = [records[i] for what, rid, ids in funnel2_tables.rows() if what == "swapped" and rid in failing
-               for i in ids if i in records]
+    swapped = funnel2_tables.records_of(records, "swapped", failing)
     above = sum(bool(signatures.score(r)["above_chance"].matched) for r in swapped)
-    learned = [records[i] for what, rid, ids in funnel2_tables.rows() if what == "swapped" and rid == "fixed-03"
-               for i in ids if i in records]
+    learned = funnel2_tables.records_of(records, "swapped", [funnel2_tables.KNIFE[0]])
     also = sum(bool(signatures.score(r)["above_chance"].matched) for r in learned)
     funnel = (f"with Adam's two betas swapped, {above} of {len(swapped)} runs at the report's runs that ended above "
               f"chance ({', '.join(failing)}) end above chance too, but so do {also} of {len(learned)} at its run 3, "
